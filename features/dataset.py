@@ -1,0 +1,873 @@
+"""Load a creatorscore dataset and check it against the data contract.
+
+:func:`load` reads the input tables (a folder of ``<table>.<ext>`` files, or a mapping of
+DataFrames), coerces every contract column to the loaded representation described in
+:mod:`features.schema`, validates the result with pandera and returns a :class:`CreatorData`.
+
+Two kinds of problems are kept apart:
+
+- **Whole-file problems** (folder or required table missing, required column missing, unreadable,
+  empty or doubled files, unknown file types) raise :class:`ContractError`: nothing sensible can
+  be scored from such a table.
+- **Row problems** (a negative count, an unparseable date, a duplicate id, ...) never abort. The
+  row is reported in ``CreatorData.errors``; a bad row of a creator, in ``creators`` or in any of
+  its child tables, makes that creator *unscorable*: all its rows are removed and one message is
+  kept for it in ``CreatorData.unscorable``, so the scorer can still emit one row per creator.
+
+Coercion is vectorised (pandas, NumPy, pyarrow); Python-level work happens only on failing rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pyarrow_lib
+import pyarrow.compute as pc
+
+from features.schema import INPUT_TABLES, KEYS, LABEL_TABLES, PLATFORMS, REQUIRED_TABLES, TABLES
+
+__all__ = [
+    "EXTENSIONS",
+    "ERROR_COLUMNS",
+    "TEXT_LIMIT",
+    "ContractError",
+    "CreatorData",
+    "read_table",
+    "table_schema",
+    "load",
+    "load_labels",
+]
+
+#: File extensions a table may be given in, as the part of the name after the table name.
+EXTENSIONS = ("parquet", "csv", "csv.gz", "jsonl", "jsonl.gz")
+
+#: Longest text cell accepted, in characters; longer cells are row errors (a guard against
+#: runaway exports, e.g. a whole HTML page pasted into a caption).
+TEXT_LIMIT = 20_000
+
+ERROR_COLUMNS = ("table", "row", "column", "creator_id", "problem")
+
+# Child tables whose rows belong to one creator: their errors make that creator unscorable.
+CHILD_TABLES = ("follower_history", "posts", "comments", "audience_sample")
+
+# Spellings of "missing" that some exporters write into typed columns. They are treated as missing
+# in int/bool/date/timestamp columns only; in text columns they are kept (country "NA" is Namibia).
+_NA_WORDS = frozenset({"", "na", "n/a", "nan", "null", "none", "nat", "<na>", "#n/a"})
+
+_TRUE_WORDS = ("true", "1", "yes", "1.0")
+_FALSE_WORDS = ("false", "0", "no", "0.0")
+# Exact-match lookup for the common spellings; other casings fall back to a lower-cased lookup
+# on the few cells that miss here. Python True/1/1.0 hash alike, so real bools and 1/0 work too.
+_BOOL_FAST = {
+    **{w: True for w in _TRUE_WORDS + ("True", "TRUE", "Yes", "YES")},
+    **{w: False for w in _FALSE_WORDS + ("False", "FALSE", "No", "NO")},
+    True: True,
+    False: False,
+}
+_BOOL_WORDS = {**{w: True for w in _TRUE_WORDS}, **{w: False for w in _FALSE_WORDS}}
+
+# An ISO 8601 string carrying a zone designator after its time part ("Z", "+02:00", "-0500").
+_ZONED = r"^.{10}.*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+# Extra value rules of the contract that features/schema.py does not express as column data.
+_EXTRA_CHECKS: dict[tuple[str, str], tuple[pa.Check, ...]] = {
+    ("fit_labels", "outcome"): (pa.Check(lambda s: s <= 3, name="outcome_max"),),
+}
+
+
+class ContractError(Exception):
+    """A whole table or file breaks the data contract; the message names it and says what to do."""
+
+
+@dataclass(eq=False)
+class CreatorData:
+    """The validated input tables of one batch of creators.
+
+    Attributes
+    ----------
+    creators : one row per scorable creator, RangeIndex, every contract column present in its
+        loaded representation (see :mod:`features.schema`), unknown extra columns kept as read.
+    follower_history, posts, comments, audience_sample, brands : same rules; ``None`` when the
+        table was not given. Rows of unscorable creators are removed.
+    creator_ids : the ``creator_id`` of every input ``creators`` row in input order, bad rows
+        included; a missing id is ``""``.
+    errors : one row per problem, columns ``table, row, column, creator_id, problem``; ``row`` is
+        the 1-based record number within the table as given.
+    unscorable : creator_id -> one message naming table, row, column and problem.
+    """
+
+    creators: pd.DataFrame
+    follower_history: pd.DataFrame | None
+    posts: pd.DataFrame | None
+    comments: pd.DataFrame | None
+    audience_sample: pd.DataFrame | None
+    brands: pd.DataFrame | None
+    creator_ids: list[str]
+    errors: pd.DataFrame
+    unscorable: dict[str, str]
+
+    def __len__(self) -> int:
+        """Number of scorable creators (rows of ``creators``)."""
+        return len(self.creators)
+
+    def error_for(self, creator_id: str) -> str:
+        """The message explaining why ``creator_id`` cannot be scored, or ``""`` if it can."""
+        return self.unscorable.get(creator_id, "")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+
+
+def _extension(name: str) -> str:
+    """Everything after the first dot: ``posts.csv.gz`` -> ``csv.gz``."""
+    return name.partition(".")[2]
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read one table file as raw values, with a RangeIndex; coercion is left to :func:`load`.
+
+    CSV cells are read as text (an empty cell is missing); JSON Lines values keep their JSON
+    types; Parquet keeps its column types.
+
+    Parameters
+    ----------
+    path : a ``.parquet``, ``.csv``, ``.csv.gz``, ``.jsonl`` or ``.jsonl.gz`` file.
+
+    Raises
+    ------
+    ContractError
+        Unknown extension, empty (zero-byte), unreadable or corrupt file.
+    """
+    path = Path(path)
+    ext = _extension(path.name)
+    if ext not in EXTENSIONS:
+        raise ContractError(
+            f"{path}: cannot read files of type '.{ext}'; "
+            f"save the table as one of {', '.join('.' + e for e in EXTENSIONS)}"
+        )
+    if not path.exists():
+        raise ContractError(f"{path} does not exist")
+    if path.is_file() and path.stat().st_size == 0:
+        raise ContractError(
+            f"{path} is empty (0 bytes); write at least the header line, or remove the file"
+        )
+    try:
+        if ext == "parquet":
+            frame = pd.read_parquet(path)
+        elif ext.startswith("csv"):
+            # utf-8-sig: spreadsheet exports often start with a byte-order mark, which would
+            # otherwise end up in the first column's name.
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
+        else:
+            frame = pd.read_json(
+                path, lines=True, dtype=False, convert_dates=False, keep_default_dates=False
+            )
+    except pd.errors.EmptyDataError as exc:
+        raise ContractError(f"{path} has no header line; write the column names first") from exc
+    except Exception as exc:  # any parser failure means the file itself is unusable
+        raise ContractError(
+            f"cannot read {path} ({type(exc).__name__}: {exc}); check that the file is a "
+            f"complete, valid .{ext} file"
+        ) from exc
+    return frame.reset_index(drop=True)
+
+
+def _table_files(folder: Path, tables: tuple[str, ...]) -> dict[str, Path]:
+    """Map each table present in ``folder`` to its file; files named otherwise are ignored."""
+    if not folder.exists():
+        raise ContractError(f"dataset folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ContractError(
+            f"{folder} is not a folder; give the folder that holds the table files "
+            f"(creators.csv, posts.parquet, ...)"
+        )
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        table = path.name.partition(".")[0]
+        if table not in tables:
+            continue
+        if path.is_dir() and _extension(path.name) != "parquet":
+            continue  # only a Parquet dataset may be a folder
+        if _extension(path.name) not in EXTENSIONS:
+            raise ContractError(
+                f"{path}: unknown file type for table {table}; "
+                f"use one of {', '.join(table + '.' + e for e in EXTENSIONS)}"
+            )
+        found.setdefault(table, []).append(path)
+    for table, paths in found.items():
+        if len(paths) > 1:
+            raise ContractError(
+                f"{len(paths)} files for table {table} in {folder}: "
+                f"{', '.join(p.name for p in paths)}; keep exactly one"
+            )
+    return {table: paths[0] for table, paths in found.items()}
+
+
+def _raw_tables(
+    source: str | Path | Mapping[str, pd.DataFrame], tables: tuple[str, ...]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Raw frames of the given tables present in ``source``, and a display name for each."""
+    if isinstance(source, Mapping):
+        raw, names = {}, {}
+        for table in tables:
+            frame = source.get(table)
+            if frame is None:
+                continue
+            if not isinstance(frame, pd.DataFrame):
+                raise ContractError(
+                    f"table {table} must be a pandas DataFrame, got {type(frame).__name__}"
+                )
+            raw[table] = frame.reset_index(drop=True)
+            names[table] = f"table {table}"
+        return raw, names
+    folder = Path(source)
+    files = _table_files(folder, tables)
+    return (
+        {table: read_table(path) for table, path in files.items()},
+        {table: str(path) for table, path in files.items()},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Coercion to the loaded representation. Each coercer returns the coerced values and a boolean
+# mask of cells that held something which could not be parsed (missing cells are not failures).
+
+
+def _show(value: object) -> str:
+    """A short rendering of a cell value for messages."""
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, int | float | np.number | bool | np.bool_):
+        return str(value)
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _is_na_word(values: np.ndarray) -> np.ndarray:
+    """Which of a few failing cells spell "missing" (``NaN``, ``null``, ...)."""
+    return np.array([isinstance(v, str) and v.strip().lower() in _NA_WORDS for v in values], bool)
+
+
+def _failed(raw: pd.Series, coerced_missing: np.ndarray) -> np.ndarray:
+    """Cells present in ``raw`` whose coerced value is missing, ignoring spelled-out missings."""
+    bad = coerced_missing & raw.notna().to_numpy()
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        bad[rows[_is_na_word(raw.iloc[rows].to_numpy(dtype=object))]] = False
+    return bad
+
+
+def _plain(raw: pd.Series) -> pd.Series:
+    """Categoricals and extension string arrays as plain object columns."""
+    if isinstance(raw.dtype, pd.CategoricalDtype) or isinstance(raw.dtype, pd.StringDtype):
+        return raw.astype(object)
+    return raw
+
+
+def _number_text(value: object) -> str:
+    """Text of a non-string cell in a text column: ``12.0`` (an id read as a number) -> ``"12"``."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _coerce_str(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    raw = _plain(raw)
+    kind = pd.api.types.infer_dtype(raw, skipna=True)
+    values = raw.to_numpy(dtype=object, copy=True)
+    missing = pd.isna(values)
+    if kind not in ("string", "empty"):
+        # Ids written as JSON numbers, or mixed cells: the only Python-level pass, and only here.
+        present = np.flatnonzero(~missing)
+        values[present] = [
+            v if isinstance(v, str) else _number_text(v) for v in values[present].tolist()
+        ]
+    missing |= values == ""
+    values[missing] = None
+    return pd.Series(values, dtype=object, name=raw.name), np.zeros(len(values), bool)
+
+
+def _coerce_number(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    raw = _plain(raw)
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        # A true/false column where a count belongs is a mix-up, not a count.
+        values = np.full(len(raw), np.nan)
+        return pd.Series(values, name=raw.name), ~pd.isna(raw.to_numpy())
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values, name=raw.name), np.zeros(len(values), bool)
+    values = None
+    if pd.api.types.infer_dtype(raw, skipna=True) == "string":
+        try:  # arrow's parser is several times faster than pandas' and fails on any bad cell
+            arr = pyarrow_lib.array(raw.to_numpy(), from_pandas=True, type=pyarrow_lib.string())
+            values = pc.cast(arr, pyarrow_lib.float64()).to_numpy(zero_copy_only=False)
+        except (pyarrow_lib.ArrowInvalid, pyarrow_lib.ArrowTypeError):
+            values = None
+    if values is None:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    values = np.array(values, dtype="float64")
+    values[np.isinf(values)] = np.nan  # "1e400" or "inf" is no count
+    return pd.Series(values, name=raw.name), _failed(raw, np.isnan(values))
+
+
+def _coerce_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    raw = _plain(raw)
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("boolean"), np.zeros(len(raw), bool)
+    mapped = raw.map(_BOOL_FAST)
+    miss = mapped.isna().to_numpy() & ~pd.isna(raw.to_numpy())
+    if miss.any():
+        rows = np.flatnonzero(miss)
+        slow = raw.iloc[rows].map(lambda v: _BOOL_WORDS.get(str(v).lower()))
+        mapped.iloc[rows] = slow.to_numpy()
+    values = pd.Series(pd.array(mapped.to_numpy(dtype=object), dtype="boolean"), name=raw.name)
+    return values, _failed(raw, values.isna().to_numpy())
+
+
+def _parse_iso(texts: pd.Series) -> pd.Series:
+    """Parse ISO 8601 strings to UTC, zoned and naive ones apart.
+
+    pandas (2.x) parses a naive string that follows a zoned one in the same call with the earlier
+    string's offset, so naive strings are parsed in their own call (and read as UTC).
+    """
+    arr = pyarrow_lib.array(texts.to_numpy(), from_pandas=True, type=pyarrow_lib.string())
+    zoned = pc.match_substring_regex(arr, _ZONED).to_numpy(zero_copy_only=False)
+    zoned = np.asarray(zoned, dtype=object) == True  # noqa: E712  (nulls become False)
+    if zoned.all() or not zoned.any():
+        return pd.to_datetime(texts, format="ISO8601", utc=True, errors="coerce")
+    out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns, UTC]")
+    for part in (zoned, ~zoned):
+        out[part] = pd.to_datetime(texts[part], format="ISO8601", utc=True, errors="coerce")
+    return out
+
+
+def _coerce_time(raw: pd.Series, *, day: bool) -> tuple[pd.Series, np.ndarray]:
+    raw = _plain(raw)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(raw.dtype):
+        parsed = pd.to_datetime(raw, utc=True)
+    elif pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        # Numbers are not ISO 8601, and guessing an epoch unit would silently shift dates.
+        parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    else:
+        kind = pd.api.types.infer_dtype(raw, skipna=True)
+        if kind == "empty":
+            parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+        elif kind == "string":
+            parsed = _parse_iso(raw)
+        elif kind in ("date", "datetime", "datetime64"):
+            parsed = pd.to_datetime(raw, utc=True, errors="coerce")
+        else:  # mixed cells (rare): strings parsed as ISO, datetimes converted, others fail
+            cells = raw.to_numpy(dtype=object)
+            is_text = np.array([isinstance(v, str) for v in cells], bool)
+            is_time = np.array([hasattr(v, "year") for v in cells], bool)
+            parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+            if is_text.any():
+                parsed[is_text] = _parse_iso(raw[is_text])
+            if is_time.any():
+                parsed[is_time] = pd.to_datetime(raw[is_time], utc=True, errors="coerce")
+    values = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    if day:
+        values = values.dt.floor("D")
+    values.name = raw.name
+    return values, _failed(raw, values.isna().to_numpy())
+
+
+def _nested_cells(raw: pd.Series) -> tuple[pd.Series, np.ndarray | None]:
+    """Blank out list/object cells (JSON Lines, Parquet lists): no contract column holds them."""
+    if raw.dtype != object or not pd.api.types.infer_dtype(raw, skipna=True).startswith("mixed"):
+        return raw, None
+    cells = raw.to_numpy(dtype=object)
+    nested = np.array([isinstance(v, list | dict | tuple | set | np.ndarray) for v in cells], bool)
+    if not nested.any():
+        return raw, None
+    clean = raw.copy()
+    clean[nested] = None
+    return clean, nested
+
+
+def _coerce_column(
+    table: str, name: str, kind: str, raw: pd.Series
+) -> tuple[pd.Series, np.ndarray]:
+    """Coerce one contract column; returns the values and a mask of cells that failed to parse."""
+    if kind == "str":
+        values, bad = _coerce_str(raw)
+        if name == "platform":
+            # Missing platform means the contract default; case does not matter.
+            text = values.to_numpy(dtype=object)
+            odd = ~pd.isna(text) & ~np.isin(text, PLATFORMS)
+            text[odd] = values[odd].str.lower().to_numpy()
+            text[pd.isna(text)] = "instagram"
+            values = pd.Series(text, dtype=object, name=name)
+        elif name == "country":
+            present = values.notna().to_numpy()
+            values = values.copy()
+            values[present] = values[present].str.upper()
+        return values, bad
+    if kind in ("int", "float"):
+        return _coerce_number(raw)
+    if kind == "bool":
+        return _coerce_bool(raw)
+    if kind in ("date", "timestamp"):
+        return _coerce_time(raw, day=kind == "date")
+    raise ValueError(f"unknown contract type {kind!r} for {table}.{name}")
+
+
+_PARSE_PROBLEM = {
+    "int": "not a whole number",
+    "float": "not a number",
+    "bool": "not a boolean (use true/false, 1/0 or yes/no):",
+    "date": "not an ISO 8601 date",
+    "timestamp": "not an ISO 8601 timestamp",
+}
+
+_EMPTY = {
+    "str": lambda n: pd.Series([None] * n, dtype=object),
+    "int": lambda n: pd.Series(np.full(n, np.nan)),
+    "float": lambda n: pd.Series(np.full(n, np.nan)),
+    "bool": lambda n: pd.Series(pd.array([pd.NA] * n, dtype="boolean")),
+    "date": lambda n: pd.Series(np.full(n, np.datetime64("NaT", "ns"))),
+    "timestamp": lambda n: pd.Series(np.full(n, np.datetime64("NaT", "ns"))),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The pandera schema of each table, built from features.schema.TABLES.
+
+_PANDERA_DTYPE = {
+    # str cells are guaranteed str/None by the coercion; pandera's element-wise str dtype check
+    # would cost a Python pass per column for nothing.
+    "str": object,
+    "int": "float64",
+    "float": "float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+    "timestamp": "datetime64[ns]",
+}
+
+
+def _text_lengths(values: pd.Series) -> pd.Series:
+    arr = pyarrow_lib.array(values.to_numpy(), from_pandas=True, type=pyarrow_lib.large_string())
+    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    return pd.Series(lengths, index=values.index, dtype="float64")
+
+
+def _within_text_limit(values: pd.Series) -> pd.Series:
+    lengths = _text_lengths(values)
+    return lengths.isna() | (lengths <= TEXT_LIMIT)
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    return values % 1 == 0
+
+
+def _non_negative(values: pd.Series) -> pd.Series:
+    return values >= 0
+
+
+def _known_platform(values: pd.Series) -> pd.Series:
+    return values.isin(PLATFORMS)
+
+
+def _country_code(values: pd.Series) -> pd.Series:
+    return values.str.fullmatch(r"[A-Z]{2}")
+
+
+@functools.cache
+def table_schema(table: str) -> pa.DataFrameSchema:
+    """The pandera schema of a contract table in its loaded representation."""
+    columns = {}
+    for col in TABLES[table]:
+        checks: list[pa.Check] = []
+        if col.type == "str":
+            checks.append(pa.Check(_within_text_limit, name="text_length"))
+        if col.type == "int":
+            checks += [pa.Check(_non_negative, name="non_negative"), pa.Check(_whole, name="whole")]
+        if col.name == "platform":
+            checks.append(pa.Check(_known_platform, name="platform"))
+        if col.name == "country":
+            checks.append(pa.Check(_country_code, name="country"))
+        checks += _EXTRA_CHECKS.get((table, col.name), ())
+        columns[col.name] = pa.Column(
+            _PANDERA_DTYPE[col.type], checks, nullable=not col.required, required=True
+        )
+    key = list(KEYS.get(table, ()))
+    return pa.DataFrameSchema(
+        columns,
+        unique=key or None,
+        report_duplicates="all",
+        strict=False,
+        coerce=False,
+        name=table,
+    )
+
+
+def _check_problem(check: str, value: object) -> str:
+    if check == "not_nullable":
+        return "missing value in a required column"
+    if check == "non_negative":
+        return f"negative value {_show(value)}"
+    if check == "whole":
+        return f"not a whole number {_show(value)}"
+    if check == "text_length":
+        return f"text of {len(str(value)):,} characters exceeds {TEXT_LIMIT:,}"
+    if check == "platform":
+        return f"unknown platform {_show(value)} (use one of {', '.join(PLATFORMS)})"
+    if check == "country":
+        return f"country {_show(value)} is not a two-letter ISO 3166-1 code"
+    if check == "outcome_max":
+        return f"outcome {_show(value)} is above the maximum 3"
+    return f"fails check {check}: {_show(value)}"
+
+
+def _duplicate_problems(table: str, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """One error per row of a duplicated key, naming the key and the other rows holding it."""
+    key = list(KEYS[table])
+    dup = frame.iloc[rows][key].copy()
+    dup["row"] = rows + 1
+    dup = dup.dropna(subset=key)  # a missing key part is reported as missing, not duplicate
+    problems = []
+    groups = dup.groupby(key, sort=False)["row"].agg(list)
+    for row, *parts in dup[["row", *key]].itertuples(index=False):
+        others = [r for r in groups.loc[tuple(parts) if len(parts) > 1 else parts[0]] if r != row]
+        # A key repeated thousands of times must not give messages of thousands of row numbers.
+        shown = ", ".join(map(str, others[:5]))
+        if len(others) > 5:
+            shown += f" and {len(others) - 5:,} more"
+        where = f"also in row{'s' if len(others) > 1 else ''} {shown}"
+        if len(key) == 1:
+            problems.append(f"duplicate {key[0]} {_show(parts[0])} ({where})")
+        else:
+            named = ", ".join(f"{k} {_show(v)}" for k, v in zip(key, parts, strict=True))
+            problems.append(f"duplicate key {named} ({where})")
+    return pd.DataFrame({"row": dup["row"].to_numpy(), "column": key[-1], "problem": problems})
+
+
+def _schema_problems(table: str, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Run the table's pandera schema lazily and turn its failure cases into row problems."""
+    try:
+        with warnings.catch_warnings():
+            # pandera concatenates its failure cases, some all-missing (the value of a missing
+            # cell), which pandas 2.x warns about; the result is fine for our use.
+            warnings.filterwarnings(
+                "ignore", "The behavior of DataFrame concatenation", FutureWarning
+            )
+            table_schema(table).validate(frame, lazy=True)
+        return pd.DataFrame(columns=["row", "column", "problem"])
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    if cases["index"].isna().any():
+        # A column-level failure (wrong dtype) means the coercion above has a bug, not the data.
+        raise ContractError(f"{name}: the loaded table does not match its schema:\n{cases}")
+    cases = cases.assign(row=cases["index"].astype("int64") + 1)
+    is_dup = cases["check"].astype(str).str.contains("uniqueness")
+    found = [
+        pd.DataFrame(
+            {
+                "row": cases.loc[~is_dup, "row"].to_numpy(),
+                "column": cases.loc[~is_dup, "column"].to_numpy(),
+                "problem": [
+                    _check_problem(c, v)
+                    for c, v in zip(
+                        cases.loc[~is_dup, "check"], cases.loc[~is_dup, "failure_case"], strict=True
+                    )
+                ],
+            }
+        )
+    ]
+    if is_dup.any():
+        rows = np.unique(cases.loc[is_dup, "row"].to_numpy()) - 1
+        found.append(_duplicate_problems(table, frame, rows))
+    return pd.concat(found, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# One table: required columns, coercion, schema.
+
+
+def _validate_table(table: str, raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coerce and check one table; returns all its rows coerced, and its row problems."""
+    contract = TABLES[table]
+    raw = raw.rename(columns=str)
+    doubled = sorted(set(raw.columns[raw.columns.duplicated()]))
+    if doubled:
+        raise ContractError(f"{name}: column {', '.join(doubled)} given more than once; keep one")
+    missing = [c.name for c in contract if c.required and c.name not in raw.columns]
+    if missing:
+        raise ContractError(
+            f"{name}: required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} missing; columns found: "
+            f"{', '.join(map(str, raw.columns)) or '(none)'}"
+        )
+    n = len(raw)
+    coerced: dict[str, pd.Series] = {}
+    problems = []
+    for col in contract:
+        if col.name not in raw.columns:
+            values = _EMPTY[col.type](n)
+            if col.name == "platform":
+                values = pd.Series(["instagram"] * n, dtype=object)
+            coerced[col.name] = values
+            continue
+        cells, nested = _nested_cells(raw[col.name])
+        values, bad = _coerce_column(table, col.name, col.type, cells)
+        coerced[col.name] = values.reset_index(drop=True)
+        if nested is not None:
+            rows = np.flatnonzero(nested)
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "row": rows + 1,
+                        "column": col.name,
+                        "problem": [
+                            f"a list or object {_show(v)} where a {col.type} belongs"
+                            for v in raw[col.name].to_numpy(dtype=object)[rows]
+                        ],
+                    }
+                )
+            )
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            cells = raw[col.name].to_numpy(dtype=object)[rows]
+            prefix = _PARSE_PROBLEM[col.type]
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "row": rows + 1,
+                        "column": col.name,
+                        "problem": [f"{prefix} {_show(v)}" for v in cells],
+                    }
+                )
+            )
+    extras = {c: raw[c].reset_index(drop=True) for c in raw.columns if c not in coerced}
+    frame = pd.DataFrame({**coerced, **extras}, index=pd.RangeIndex(n))
+    problems.append(_schema_problems(table, frame, name))
+    problems = [p for p in problems if len(p)]
+    if not problems:
+        return frame, pd.DataFrame({"row": pd.Series(dtype="int64"), "column": [], "problem": []})
+    found = pd.concat(problems, ignore_index=True)
+    # One problem per cell: the parse failure explains the missing value the schema then sees.
+    found = found.drop_duplicates(["row", "column"], keep="first")
+    return frame, found
+
+
+def _with_table(table: str, problems: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add table and creator_id columns to a table's row problems."""
+    rows = problems["row"].to_numpy(dtype="int64")
+    if "creator_id" in frame.columns and table != "brands":
+        ids = frame["creator_id"].to_numpy(dtype=object)[rows - 1]
+    else:
+        ids = np.full(len(rows), None, dtype=object)
+    if table == "creators":
+        ids = np.where(pd.isna(ids), "", ids)  # matches the "" kept in creator_ids
+    order = {c.name: i for i, c in enumerate(TABLES[table])}
+    out = pd.DataFrame(
+        {
+            "table": table,
+            "row": rows,
+            "column": problems["column"].to_numpy(dtype=object),
+            "creator_id": ids,
+            "problem": problems["problem"].to_numpy(dtype=object),
+        }
+    )
+    out["_col"] = out["column"].map(order).fillna(len(order))
+    return out.sort_values(["row", "_col"], kind="stable").drop(columns="_col")
+
+
+def _empty_errors() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "table": pd.Series(dtype=object),
+            "row": pd.Series(dtype="int64"),
+            "column": pd.Series(dtype=object),
+            "creator_id": pd.Series(dtype=object),
+            "problem": pd.Series(dtype=object),
+        }
+    )
+
+
+def _concat_errors(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _empty_errors()
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = out["row"].astype("int64")
+    return out
+
+
+def _summaries(errors: pd.DataFrame) -> dict[str, str]:
+    """creator_id -> "posts row 17, column likes: negative value -5; ..." (first three)."""
+    out: dict[str, str] = {}
+    if errors.empty:
+        return out
+    texts = (
+        errors["table"]
+        + " row "
+        + errors["row"].astype(str)
+        + ", column "
+        + errors["column"].astype(str)
+        + ": "
+        + errors["problem"]
+    )
+    for creator_id, group in texts.groupby(errors["creator_id"].to_numpy(), sort=False):
+        items = group.tolist()
+        message = "; ".join(items[:3])
+        if len(items) > 3:
+            message += f" (+{len(items) - 3} more)"
+        out[creator_id] = message
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def load(source: str | Path | Mapping[str, pd.DataFrame]) -> CreatorData:
+    """Load and validate the input tables of a dataset.
+
+    Parameters
+    ----------
+    source : a folder holding ``<table>.<ext>`` files (``creators.csv``, ``posts.parquet``, ...),
+        or a mapping of table name to DataFrame. Only the input tables are read; files and keys
+        not named after one are ignored.
+
+    Returns
+    -------
+    CreatorData
+        Every table coerced to the loaded representation of :mod:`features.schema`, with the rows
+        of unscorable creators removed and every problem reported.
+
+    Raises
+    ------
+    ContractError
+        When a whole file or table is unusable (see the module docstring).
+
+    Examples
+    --------
+    >>> creators = pd.DataFrame({"creator_id": ["a", "b"], "followers": ["10", "-1"]})
+    >>> data = load({"creators": creators})
+    >>> data.creators["creator_id"].tolist(), data.creator_ids
+    (['a'], ['a', 'b'])
+    >>> data.error_for("b")
+    'creators row 2, column followers: negative value -1'
+    """
+    raw, names = _raw_tables(source, INPUT_TABLES)
+    for table in REQUIRED_TABLES:
+        if table not in raw:
+            where = "the mapping" if isinstance(source, Mapping) else str(source)
+            raise ContractError(
+                f"required table {table} missing in {where}; "
+                f"give it as {', '.join(table + '.' + e for e in EXTENSIONS)}"
+            )
+    frames: dict[str, pd.DataFrame] = {}
+    problems: dict[str, pd.DataFrame] = {}
+    for table in INPUT_TABLES:
+        if table in raw:
+            frame, found = _validate_table(table, raw[table], names[table])
+            frames[table] = frame
+            problems[table] = _with_table(table, found, frame)
+
+    creators = frames["creators"]
+    ids = creators["creator_id"]
+    creator_ids = ids.fillna("").tolist()
+    known = pd.Index(ids.dropna().unique())
+
+    # Rows whose creator is not in creators: reported, dropped, nobody made unscorable.
+    for table in CHILD_TABLES:
+        if table not in frames:
+            continue
+        child_ids = frames[table]["creator_id"]
+        unknown = child_ids.notna().to_numpy() & ~child_ids.isin(known).to_numpy()
+        if unknown.any():
+            rows = np.flatnonzero(unknown)
+            extra = pd.DataFrame(
+                {
+                    "table": table,
+                    "row": rows + 1,
+                    "column": "creator_id",
+                    "creator_id": child_ids.to_numpy(dtype=object)[rows],
+                    "problem": [
+                        f"unknown creator {_show(v)} (not in creators)"
+                        for v in child_ids.to_numpy(dtype=object)[rows]
+                    ],
+                }
+            )
+            merged = pd.concat([problems[table], extra], ignore_index=True)
+            merged = merged.drop_duplicates(["row", "column"], keep="first")
+            problems[table] = merged.sort_values("row", kind="stable")
+
+    errors = _concat_errors([problems[t] for t in INPUT_TABLES if t in problems])
+    blames = errors["table"].isin(("creators", *CHILD_TABLES)).to_numpy() & (
+        errors["creator_id"].isin(known).to_numpy() | (errors["table"] == "creators").to_numpy()
+    )
+    unscorable = _summaries(errors[blames])
+    bad_ids = pd.Index(list(unscorable))
+
+    out: dict[str, pd.DataFrame | None] = dict.fromkeys(INPUT_TABLES)
+    for table, frame in frames.items():
+        if table == "brands":
+            keep = ~np.isin(np.arange(1, len(frame) + 1), problems[table]["row"].to_numpy())
+        elif table == "creators":
+            keep = frame["creator_id"].notna().to_numpy() & ~frame["creator_id"].isin(bad_ids)
+        else:
+            ids_ = frame["creator_id"]
+            keep = ids_.isin(known).to_numpy() & ~ids_.isin(bad_ids).to_numpy()
+        keep = np.asarray(keep, dtype=bool)
+        out[table] = frame if keep.all() else frame[keep].reset_index(drop=True)
+
+    return CreatorData(
+        creators=out["creators"],
+        follower_history=out["follower_history"],
+        posts=out["posts"],
+        comments=out["comments"],
+        audience_sample=out["audience_sample"],
+        brands=out["brands"],
+        creator_ids=creator_ids,
+        errors=errors.reset_index(drop=True),
+        unscorable=unscorable,
+    )
+
+
+def load_labels(
+    source: str | Path | Mapping[str, pd.DataFrame],
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Load the training label tables present in ``source``; bad rows are dropped and reported.
+
+    Parameters
+    ----------
+    source : a dataset folder or a mapping of table name to DataFrame; only the label tables
+        (``fraud_labels``, ``fit_labels``, ``account_labels``) are read, all optional.
+
+    Returns
+    -------
+    tables : the label tables given, coerced like :func:`load`'s tables, bad rows removed.
+    errors : their row problems, columns ``table, row, column, creator_id, problem``.
+
+    Raises
+    ------
+    ContractError
+        When a whole label file is unusable (unreadable, a required column missing, ...).
+    """
+    raw, names = _raw_tables(source, LABEL_TABLES)
+    tables: dict[str, pd.DataFrame] = {}
+    parts = []
+    for table in LABEL_TABLES:
+        if table not in raw:
+            continue
+        frame, found = _validate_table(table, raw[table], names[table])
+        found = _with_table(table, found, frame)
+        parts.append(found)
+        if len(found):
+            keep = ~np.isin(np.arange(1, len(frame) + 1), found["row"].to_numpy())
+            frame = frame[keep].reset_index(drop=True)
+        tables[table] = frame
+    return tables, _concat_errors(parts).reset_index(drop=True)

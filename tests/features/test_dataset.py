@@ -1,0 +1,719 @@
+"""Tests for the contract loader: coercion, validation, row errors and whole-file errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from features.dataset import TEXT_LIMIT, ContractError, CreatorData, load, load_labels, read_table
+from features.schema import INPUT_TABLES, TABLES
+
+FORMATS = ("parquet", "csv", "csv.gz", "jsonl", "jsonl.gz")
+
+LOADED_DTYPE = {
+    "str": "object",
+    "int": "float64",
+    "float": "float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+    "timestamp": "datetime64[ns]",
+}
+
+
+def good_tables() -> dict[str, pd.DataFrame]:
+    """Three creators (a, b, c) with rows in every input table, using every contract type.
+
+    Typed like a user's pandas frames: counts with gaps are floats, bools with gaps are objects,
+    timestamps are zoned.
+    """
+    creators = pd.DataFrame(
+        {
+            "creator_id": ["a", "b", "c"],
+            "platform": ["instagram", "TikTok", None],
+            "handle": ["ann", None, "cy"],
+            "followers": [1200, 56000, 900],
+            "following": [300.0, np.nan, 50.0],
+            "posts_count": [40, 12, 7],
+            "bio": ["Travel & food", None, "Runner"],
+            "is_verified": [True, None, False],
+            "country": ["us", "DE", None],
+            "created_at": pd.to_datetime(["2019-05-01", "2020-01-31", None]),
+            "snapshot_at": pd.to_datetime(["2024-06-30", "2024-06-30", "2024-06-29"]),
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "creator_id": ["a", "a", "b", "c"],
+            "date": pd.to_datetime(["2024-06-01", "2024-06-15", "2024-06-01", "2024-06-10"]),
+            "followers": [1100, 1200, 55000, 880],
+            "following": [290.0, np.nan, 10.0, 50.0],
+        }
+    )
+    posts = pd.DataFrame(
+        {
+            "creator_id": ["a", "a", "b", "c"],
+            "post_id": ["p1", "p2", "p1", "p9"],
+            "posted_at": pd.to_datetime(
+                [
+                    "2024-06-01T10:00:00Z",
+                    "2024-06-02T23:30:00Z",
+                    "2024-06-03T08:15:00Z",
+                    "2024-06-04T00:00:00Z",
+                ]
+            ),
+            "likes": [50, 61, 900, 12],
+            "comments": [3, 0, 40, 1],
+            "views": [np.nan, 2000.0, np.nan, 150.0],
+            "caption": ["Beach day #sun @bob", "Ünïcödé ✨ 日本", None, "run"],
+            "is_sponsored": [False, True, None, False],
+            "media_type": ["image", "reel", None, "video"],
+        }
+    )
+    comments = pd.DataFrame(
+        {
+            "creator_id": ["a", "b"],
+            "post_id": ["p1", "p1"],
+            "text": ["nice pic", "wow"],
+            "commenter_id": ["u1", None],
+            "created_at": pd.to_datetime(["2024-06-01T11:00:00Z", None], utc=True),
+        }
+    )
+    audience = pd.DataFrame(
+        {
+            "creator_id": ["a", "a", "c"],
+            "follower_id": ["f1", "f2", "f3"],
+            "username": ["jo_1990", "x8x8x8", None],
+            "username_length": [7.0, 6.0, np.nan],
+            "username_digit_count": [4.0, 3.0, np.nan],
+            "full_name": ["Jo", None, "Cy"],
+            "has_profile_pic": [True, False, None],
+            "is_private": [False, False, True],
+            "biography_length": [10.0, 0.0, np.nan],
+            "has_external_url": [False, None, False],
+            "media_count": [5.0, 0.0, 3.0],
+            "followers": [100.0, 2.0, np.nan],
+            "following": [150.0, 7400.0, 80.0],
+        }
+    )
+    brands = pd.DataFrame(
+        {
+            "brand_id": ["br1", "br2"],
+            "name": ["Sunny", None],
+            "brief": ["Sunscreen for travellers", "Trail shoes"],
+            "target_countries": ["US;DE", None],
+            "min_followers": [1000.0, np.nan],
+            "max_followers": [100000.0, np.nan],
+            "excluded_topics": [None, "gambling"],
+        }
+    )
+    return {
+        "creators": creators,
+        "follower_history": history,
+        "posts": posts,
+        "comments": comments,
+        "audience_sample": audience,
+        "brands": brands,
+    }
+
+
+def write(folder: Path, tables: dict[str, pd.DataFrame], fmt: str) -> Path:
+    """Write each table to ``folder/<table>.<fmt>`` the way a user's export would look."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        path = folder / f"{name}.{fmt}"
+        if fmt == "parquet":
+            frame.to_parquet(path, index=False)
+        elif fmt.startswith("csv"):
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_json(path, orient="records", lines=True, date_format="iso")
+    return folder
+
+
+def assert_same_data(left: CreatorData, right: CreatorData) -> None:
+    for table in INPUT_TABLES:
+        a, b = getattr(left, table), getattr(right, table)
+        assert (a is None) == (b is None), table
+        if a is not None:
+            assert_frame_equal(a, b, obj=table)
+    assert left.creator_ids == right.creator_ids
+    assert left.unscorable == right.unscorable
+    assert_frame_equal(left.errors, right.errors, obj="errors")
+
+
+@pytest.fixture(scope="module")
+def reference() -> CreatorData:
+    """The good tables loaded once (tests only read it)."""
+    return load(good_tables())
+
+
+def rows_of(data: CreatorData, table: str, ids: list[str]) -> pd.DataFrame:
+    frame = getattr(data, table)
+    return frame[frame["creator_id"].isin(ids)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Good data
+
+
+def test_every_contract_column_has_its_loaded_dtype():
+    data = load(good_tables())
+    for table in INPUT_TABLES:
+        frame = getattr(data, table)
+        assert list(frame.columns) == [c.name for c in TABLES[table]]
+        for col in TABLES[table]:
+            assert str(frame[col.name].dtype) == LOADED_DTYPE[col.type], (table, col.name)
+        assert isinstance(frame.index, pd.RangeIndex)
+    assert data.errors.empty and data.unscorable == {}
+    assert len(data) == 3 and data.creator_ids == ["a", "b", "c"]
+
+
+def test_values_are_coerced_to_the_contract():
+    data = load(good_tables())
+    c = data.creators
+    assert c["platform"].tolist() == ["instagram", "tiktok", "instagram"]  # lower, default
+    assert c["country"].tolist() == ["US", "DE", None]
+    assert c["followers"].tolist() == [1200.0, 56000.0, 900.0]
+    assert c["following"].iloc[1] != c["following"].iloc[1]  # unknown stays NaN, not 0
+    assert c["is_verified"].tolist() == [True, pd.NA, False]
+    assert c["created_at"].iloc[2] is pd.NaT
+    p = data.posts
+    assert p["posted_at"].iloc[1] == pd.Timestamp("2024-06-02 23:30:00")
+    assert p["caption"].tolist() == ["Beach day #sun @bob", "Ünïcödé ✨ 日本", None, "run"]
+    assert data.comments["created_at"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_gives_identical_data(tmp_path, fmt):
+    tables = good_tables()
+    tables["posts"].loc[3, "likes"] = -5  # one row error, so errors must agree as well
+    expected = load(tables)
+    assert expected.unscorable.keys() == {"c"}
+    got = load(write(tmp_path / fmt, tables, fmt))
+    assert_same_data(got, expected)
+
+
+def test_read_table_reads_raw_text_from_csv(tmp_path):
+    (tmp_path / "posts.csv").write_text("creator_id,likes,caption\n007,12.0,\nx,,NA\n")
+    raw = read_table(tmp_path / "posts.csv")
+    assert raw["creator_id"].tolist() == ["007", "x"]  # leading zeros kept
+    assert raw["likes"].tolist()[0] == "12.0" and pd.isna(raw["likes"].iloc[1])
+    assert pd.isna(raw["caption"].iloc[0]) and raw["caption"].iloc[1] == "NA"
+
+
+def test_dataframe_input_is_not_modified():
+    tables = good_tables()
+    before = {k: v.copy() for k, v in tables.items()}
+    load(tables)
+    for name, frame in tables.items():
+        assert_frame_equal(frame, before[name])
+
+
+def test_raw_text_and_typed_values_load_the_same():
+    typed = good_tables()
+    text = {}
+    for name, frame in typed.items():
+        text[name] = (
+            frame.astype(object)
+            .where(frame.notna(), None)
+            .map(lambda v: v if v is None else str(v))
+        )
+    assert_same_data(load(text), load(typed))
+
+
+def test_absent_optional_tables_are_none_and_missing_columns_are_unknown():
+    creators = pd.DataFrame({"creator_id": ["a", "b"], "followers": ["10", "20"]})
+    data = load({"creators": creators})
+    for table in INPUT_TABLES[1:]:
+        assert getattr(data, table) is None
+    c = data.creators
+    assert list(c.columns) == [col.name for col in TABLES["creators"]]
+    assert c["platform"].tolist() == ["instagram", "instagram"]
+    assert c["handle"].tolist() == [None, None]
+    assert c["following"].isna().all() and c["following"].dtype == "float64"
+    assert c["is_verified"].isna().all() and c["is_verified"].dtype == "boolean"
+    assert c["snapshot_at"].isna().all() and c["snapshot_at"].dtype == "datetime64[ns]"
+
+
+def test_unknown_columns_are_kept_as_they_came(tmp_path):
+    tables = good_tables()
+    tables["creators"]["agency"] = ["x", "y", "z"]
+    tables["posts"]["hashtags_n"] = [1, 2, 3, 4]
+    data = load(tables)
+    assert data.creators["agency"].tolist() == ["x", "y", "z"]
+    assert data.creators.columns[-1] == "agency"
+    assert data.posts["hashtags_n"].tolist() == [1, 2, 3, 4]
+    from_csv = load(write(tmp_path, tables, "csv"))
+    assert from_csv.posts["hashtags_n"].tolist() == ["1", "2", "3", "4"]  # as read: text
+
+
+def test_files_not_named_after_an_input_table_are_ignored(tmp_path):
+    write(tmp_path, {"creators": good_tables()["creators"]}, "csv")
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "fraud_labels.xlsx").write_bytes(b"not read by load")
+    (tmp_path / "creators_old.csv").write_text("garbage")
+    assert load(tmp_path).creator_ids == ["a", "b", "c"]
+
+
+# --------------------------------------------------------------------------------------------
+# Type coercion details
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("True", True),
+        ("1", True),
+        ("yes", True),
+        ("Yes", True),
+        ("yEs", True),
+        ("false", False),
+        ("FaLsE", False),
+        ("0", False),
+        ("no", False),
+        ("NO", False),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        (None, pd.NA),
+        ("", pd.NA),
+    ],
+)
+def test_boolean_spellings(cell, expected):
+    creators = pd.DataFrame({"creator_id": ["a"], "followers": [1], "is_verified": [cell]})
+    data = load({"creators": creators})
+    assert data.errors.empty
+    got = data.creators["is_verified"].iloc[0]
+    assert got is pd.NA if expected is pd.NA else got == expected
+
+
+@pytest.mark.parametrize("cell", ["maybe", "2", "t", "y"])
+def test_other_boolean_spellings_are_row_errors(cell):
+    creators = pd.DataFrame(
+        {"creator_id": ["a", "b"], "followers": [1, 2], "is_verified": [cell, "no"]}
+    )
+    data = load({"creators": creators})
+    assert data.creator_ids == ["a", "b"]
+    assert data.creators["creator_id"].tolist() == ["b"]
+    assert data.errors[["table", "row", "column"]].values.tolist() == [
+        ["creators", 1, "is_verified"]
+    ]
+
+
+def test_zoned_and_naive_timestamps_give_the_same_instant():
+    cells = [
+        "2024-06-01T10:00:00Z",
+        "2024-06-01T12:00:00+02:00",
+        "2024-06-01 10:00:00",  # naive = UTC, even after a zoned cell in the same column
+        "2024-06-01T05:00:00-0500",
+        "2024-06-01T10:00:00",
+    ]
+    posts = pd.DataFrame(
+        {
+            "creator_id": "a",
+            "post_id": [f"p{i}" for i in range(len(cells))],
+            "posted_at": cells,
+            "likes": 1,
+            "comments": 0,
+        }
+    )
+    creators = pd.DataFrame({"creator_id": ["a"], "followers": [5]})
+    data = load({"creators": creators, "posts": posts})
+    assert data.errors.empty
+    assert (data.posts["posted_at"] == pd.Timestamp("2024-06-01 10:00:00")).all()
+    zoned = posts.assign(posted_at=pd.to_datetime(cells[:2] * 2 + cells[:1], utc=True))
+    naive = posts.assign(posted_at=pd.to_datetime([cells[2]] * 5))
+    for frame in (zoned, naive):
+        got = load({"creators": creators, "posts": frame}).posts["posted_at"]
+        assert (got == pd.Timestamp("2024-06-01 10:00:00")).all()
+
+
+def test_dates_accept_a_full_timestamp_floored_to_its_day():
+    creators = pd.DataFrame(
+        {
+            "creator_id": ["a", "b", "c"],
+            "followers": [1, 2, 3],
+            "created_at": ["2020-02-29", "2020-02-29T17:45:00", "2020-02-29T23:30:00-05:00"],
+        }
+    )
+    data = load({"creators": creators})
+    assert data.errors.empty
+    # A zoned timestamp is converted to UTC first, like every timestamp of the contract.
+    expected = pd.to_datetime(["2020-02-29", "2020-02-29", "2020-03-01"])
+    assert data.creators["created_at"].tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"), [("12", 12.0), ("12.0", 12.0), (12, 12.0), ("0", 0.0)]
+)
+def test_whole_numbers_are_accepted(cell, expected):
+    creators = pd.DataFrame({"creator_id": ["a"], "followers": [cell]})
+    data = load({"creators": creators})
+    assert data.errors.empty and data.creators["followers"].tolist() == [expected]
+
+
+def test_missing_spellings_in_typed_columns_mean_unknown_but_text_is_verbatim():
+    creators = pd.DataFrame(
+        {
+            "creator_id": ["a", "b"],
+            "followers": ["1", "2"],
+            "following": ["NaN", "null"],
+            "is_verified": ["N/A", "None"],
+            "country": ["NA", "na"],  # Namibia, not "missing"
+            "handle": ["null", "NA"],
+        }
+    )
+    data = load({"creators": creators})
+    assert data.errors.empty
+    c = data.creators
+    assert c["following"].isna().all() and c["is_verified"].isna().all()
+    assert c["country"].tolist() == ["NA", "NA"] and c["handle"].tolist() == ["null", "NA"]
+
+
+def test_parquet_native_dates_and_categories(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "creator_id": pa.array(["a", "b"]).dictionary_encode(),
+            "followers": pa.array([10, None], pa.int32()),
+            "platform": pa.array(["x", "x"]).dictionary_encode(),
+            "created_at": pa.array([dt.date(2020, 1, 2), None], pa.date32()),
+            "snapshot_at": pa.array([dt.datetime(2024, 1, 2, 15), None], pa.timestamp("us")),
+        }
+    )
+    pq.write_table(table, tmp_path / "creators.parquet")
+    data = load(tmp_path)
+    assert data.creator_ids == ["a", "b"]
+    assert data.errors[["row", "column"]].values.tolist() == [[2, "followers"]]
+    c = data.creators
+    assert c["platform"].tolist() == ["x"] and c["platform"].dtype == object
+    assert c["created_at"].tolist() == [pd.Timestamp("2020-01-02")]
+    assert c["snapshot_at"].tolist() == [pd.Timestamp("2024-01-02")]
+
+
+def test_a_column_given_twice_is_a_contract_error():
+    creators = pd.DataFrame([["a", 1, 2]], columns=["creator_id", "followers", "followers"])
+    with pytest.raises(ContractError, match="table creators: column followers given more"):
+        load({"creators": creators})
+
+
+def test_ids_given_as_numbers_become_text(tmp_path):
+    (tmp_path / "creators.jsonl").write_text(
+        '{"creator_id": 12, "followers": 5}\n{"creator_id": "x7", "followers": 6}\n'
+    )
+    data = load(tmp_path)
+    assert data.creator_ids == ["12", "x7"]
+    assert data.creators["creator_id"].tolist() == ["12", "x7"]
+
+
+def test_nested_json_values_are_row_errors(tmp_path):
+    (tmp_path / "creators.jsonl").write_text(
+        '{"creator_id": "a", "followers": [5]}\n'
+        '{"creator_id": "b", "followers": 6, "is_verified": {"v": true}}\n'
+        '{"creator_id": "c", "followers": 7, "is_verified": "yes"}\n'
+    )
+    data = load(tmp_path)
+    assert data.errors[["row", "column", "creator_id"]].values.tolist() == [
+        [1, "followers", "a"],
+        [2, "is_verified", "b"],
+    ]
+    assert data.errors["problem"].str.startswith("a list or object").all()
+    assert data.creators["creator_id"].tolist() == ["c"]
+
+
+def test_html_in_text_is_kept_verbatim():
+    html = '<script>alert("x")</script> <b>bold</b> &amp; <a href="http://e.com">l</a>'
+    tables = good_tables()
+    tables["posts"].loc[0, "caption"] = html
+    tables["creators"].loc[1, "bio"] = html
+    data = load(tables)
+    assert data.errors.empty
+    assert data.posts["caption"].iloc[0] == html
+    assert data.creators["bio"].iloc[1] == html
+
+
+def test_text_at_the_limit_is_fine():
+    tables = good_tables()
+    tables["posts"].loc[0, "caption"] = "x" * TEXT_LIMIT
+    data = load(tables)
+    assert data.errors.empty and len(data.posts["caption"].iloc[0]) == TEXT_LIMIT
+
+
+# --------------------------------------------------------------------------------------------
+# Row errors: the bad creator is reported and removed, the good ones load intact
+
+
+BAD_CELLS = [
+    # table, row index, column, cell, problem
+    ("creators", 1, "followers", "-5", "negative value -5"),
+    ("creators", 1, "followers", "12.5", "not a whole number 12.5"),
+    ("creators", 1, "followers", "abc", "not a whole number 'abc'"),
+    ("creators", 1, "followers", None, "missing value in a required column"),
+    ("creators", 1, "created_at", "31/12/2023", "not an ISO 8601 date '31/12/2023'"),
+    ("creators", 1, "snapshot_at", "2023-02-30", "not an ISO 8601 date '2023-02-30'"),
+    ("creators", 1, "platform", "myspace", "unknown platform 'myspace'"),
+    ("creators", 1, "country", "USA", "country 'USA' is not a two-letter ISO 3166-1 code"),
+    ("creators", 1, "is_verified", "maybe", "not a boolean"),
+    ("follower_history", 2, "followers", "-1", "negative value -1"),
+    ("follower_history", 2, "date", "yesterday", "not an ISO 8601 date 'yesterday'"),
+    ("follower_history", 2, "date", None, "missing value in a required column"),
+    ("posts", 2, "likes", "-5", "negative value -5"),
+    ("posts", 2, "comments", np.nan, "missing value in a required column"),
+    ("posts", 2, "posted_at", "June 3rd", "not an ISO 8601 timestamp 'June 3rd'"),
+    ("posts", 2, "views", "1e400", "not a whole number '1e400'"),
+    ("posts", 2, "caption", "x" * 1_048_576, "text of 1,048,576 characters exceeds 20,000"),
+    ("comments", 1, "text", None, "missing value in a required column"),
+    ("comments", 1, "created_at", "soon", "not an ISO 8601 timestamp 'soon'"),
+    ("audience_sample", 0, "media_count", "-3", "negative value -3"),
+    ("audience_sample", 0, "is_private", "perhaps", "not a boolean"),
+]
+
+
+# Through a CSV file as well (all cells text), for one case of each kind of problem.
+THROUGH_CSV = {0, 1, 2, 4, 6, 7, 8, 11, 14, 16, 17, 20}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "table", "index", "column", "cell", "problem"),
+    [("frame", *case) for case in BAD_CELLS]
+    + [("csv", *case) for i, case in enumerate(BAD_CELLS) if i in THROUGH_CSV],
+)
+def test_a_bad_cell_makes_only_its_creator_unscorable(
+    tmp_path, reference, table, index, column, cell, problem, fmt
+):
+    tables = good_tables()
+    frame = tables[table]
+    frame[column] = frame[column].astype(object)
+    frame.loc[index, column] = cell
+    bad_id = frame.loc[index, "creator_id"]
+    good_ids = [i for i in ["a", "b", "c"] if i != bad_id]
+    data = load(tables if fmt == "frame" else write(tmp_path, tables, fmt))
+
+    err = data.errors
+    assert err[["table", "row", "column", "creator_id"]].values.tolist() == [
+        [table, index + 1, column, bad_id]
+    ]
+    assert err["problem"].iloc[0].startswith(problem)
+    assert data.unscorable == {
+        bad_id: f"{table} row {index + 1}, column {column}: {err['problem'].iloc[0]}"
+    }
+    assert data.error_for(bad_id) == data.unscorable[bad_id] and data.error_for(good_ids[0]) == ""
+    assert data.creator_ids == ["a", "b", "c"]
+
+    for name in INPUT_TABLES[:-1]:
+        got = getattr(data, name)
+        assert bad_id not in set(got["creator_id"]), name
+        assert_frame_equal(rows_of(data, name, good_ids), rows_of(reference, name, good_ids))
+    assert_frame_equal(data.brands, reference.brands)
+
+
+def test_duplicate_creator_ids_make_every_copy_an_error():
+    tables = good_tables()
+    creators = pd.concat([tables["creators"], tables["creators"].iloc[[0]]], ignore_index=True)
+    tables["creators"] = creators
+    data = load(tables)
+    assert data.errors[["table", "row", "column", "creator_id"]].values.tolist() == [
+        ["creators", 1, "creator_id", "a"],
+        ["creators", 4, "creator_id", "a"],
+    ]
+    assert data.errors["problem"].tolist() == [
+        "duplicate creator_id 'a' (also in row 4)",
+        "duplicate creator_id 'a' (also in row 1)",
+    ]
+    assert data.creator_ids == ["a", "b", "c", "a"]
+    assert data.creators["creator_id"].tolist() == ["b", "c"]
+    assert "a" not in set(data.posts["creator_id"]) and "a" in data.unscorable
+
+
+def test_duplicate_post_key_is_an_error_but_same_post_id_elsewhere_is_fine():
+    tables = good_tables()
+    posts = tables["posts"]
+    tables["posts"] = pd.concat([posts, posts.iloc[[1]]], ignore_index=True)
+    data = load(tables)
+    # p1 exists for a and b: unique per creator, so fine; a's p2 twice is not.
+    assert data.errors[["table", "row", "column", "creator_id"]].values.tolist() == [
+        ["posts", 2, "post_id", "a"],
+        ["posts", 5, "post_id", "a"],
+    ]
+    assert "creator_id 'a', post_id 'p2'" in data.errors["problem"].iloc[0]
+    assert set(data.unscorable) == {"a"}
+    assert data.creators["creator_id"].tolist() == ["b", "c"]
+
+
+def test_bad_brand_rows_are_dropped_without_blaming_a_creator():
+    tables = good_tables()
+    brands = tables["brands"]
+    tables["brands"] = pd.concat([brands, brands.iloc[[0]]], ignore_index=True)
+    tables["brands"].loc[1, "brief"] = None
+    data = load(tables)
+    assert data.errors[["table", "row", "column"]].values.tolist() == [
+        ["brands", 1, "brand_id"],
+        ["brands", 2, "brief"],
+        ["brands", 3, "brand_id"],
+    ]
+    assert data.errors["creator_id"].isna().all()
+    assert data.unscorable == {} and len(data) == 3
+    assert len(data.brands) == 0
+
+
+def test_child_rows_of_unknown_creators_are_reported_and_dropped(reference):
+    tables = good_tables()
+    posts = tables["posts"]
+    tables["posts"] = pd.concat(
+        [posts, posts.iloc[[0]].assign(creator_id="ghost", post_id="g1")], ignore_index=True
+    )
+    data = load(tables)
+    assert data.errors.values.tolist() == [
+        ["posts", 5, "creator_id", "ghost", "unknown creator 'ghost' (not in creators)"]
+    ]
+    assert data.unscorable == {}
+    assert_frame_equal(data.posts, reference.posts)
+
+
+def test_missing_creator_id_is_kept_as_empty_in_creator_ids():
+    tables = good_tables()
+    tables["creators"].loc[1, "creator_id"] = None
+    data = load(tables)
+    assert data.creator_ids == ["a", "", "c"]
+    assert data.errors[["table", "row", "column", "creator_id"]].values.tolist()[0] == [
+        "creators",
+        2,
+        "creator_id",
+        "",
+    ]
+    assert "" in data.unscorable
+    # b's child rows now belong to no creator: reported as unknown, nobody else blamed.
+    assert set(data.unscorable) == {""}
+    assert data.creators["creator_id"].tolist() == ["a", "c"]
+    assert "b" not in set(data.posts["creator_id"])
+
+
+def test_creator_ids_keep_input_order_including_bad_rows():
+    creators = pd.DataFrame(
+        {"creator_id": ["z", "y", None, "x", "w"], "followers": ["1", "-2", "3", "oops", "5"]}
+    )
+    data = load({"creators": creators})
+    assert data.creator_ids == ["z", "y", "", "x", "w"]
+    assert data.creators["creator_id"].tolist() == ["z", "w"]
+    assert set(data.unscorable) == {"y", "", "x"}
+
+
+def test_many_problems_are_summarised_in_one_message():
+    tables = good_tables()
+    posts = tables["posts"].astype({"likes": object, "comments": object})
+    posts.loc[[0, 1], "likes"] = "-1"
+    posts.loc[[0, 1], "comments"] = "x"
+    tables["posts"] = posts
+    data = load(tables)
+    message = data.unscorable["a"]
+    assert message == (
+        "posts row 1, column likes: negative value -1; "
+        "posts row 1, column comments: not a whole number 'x'; "
+        "posts row 2, column likes: negative value -1 (+1 more)"
+    )
+    assert len(data.errors) == 4
+
+
+# --------------------------------------------------------------------------------------------
+# Whole-file problems
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ContractError, match="does not exist"):
+        load(tmp_path / "nope")
+
+
+def test_missing_creators_table(tmp_path):
+    write(tmp_path, {"posts": good_tables()["posts"]}, "csv")
+    with pytest.raises(ContractError, match="required table creators missing"):
+        load(tmp_path)
+    with pytest.raises(ContractError, match="required table creators missing"):
+        load({"posts": good_tables()["posts"]})
+
+
+def test_missing_required_column_names_it_and_lists_the_columns_found(tmp_path):
+    tables = good_tables()
+    tables["posts"] = tables["posts"].drop(columns="likes")
+    write(tmp_path, tables, "parquet")
+    with pytest.raises(ContractError) as info:
+        load(tmp_path)
+    message = str(info.value)
+    assert "posts.parquet" in message and "likes" in message
+    assert "columns found: creator_id, post_id, posted_at, comments" in message
+
+
+def test_zero_byte_file(tmp_path):
+    write(tmp_path, {"creators": good_tables()["creators"]}, "csv")
+    (tmp_path / "posts.jsonl").write_bytes(b"")
+    with pytest.raises(ContractError, match=r"posts\.jsonl is empty \(0 bytes\)"):
+        load(tmp_path)
+
+
+def test_unknown_extension_says_which_work(tmp_path):
+    write(tmp_path, {"creators": good_tables()["creators"]}, "csv")
+    (tmp_path / "creators.csv").rename(tmp_path / "creators.xlsx")
+    with pytest.raises(ContractError) as info:
+        load(tmp_path)
+    assert "creators.xlsx" in str(info.value) and "creators.parquet" in str(info.value)
+
+
+def test_two_files_for_one_table(tmp_path):
+    write(tmp_path, {"creators": good_tables()["creators"]}, "csv")
+    write(tmp_path, {"creators": good_tables()["creators"]}, "parquet")
+    with pytest.raises(ContractError, match="creators.csv, creators.parquet; keep exactly one"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_corrupt_file(tmp_path, fmt):
+    write(tmp_path, {"creators": good_tables()["creators"]}, fmt)
+    path = tmp_path / f"creators.{fmt}"
+    path.write_bytes(b"\x00\xff PK garbage \x01{" * 10)
+    with pytest.raises(ContractError, match=f"creators.{fmt}"):
+        load(tmp_path)
+
+
+def test_header_only_csv_loads_no_creators(tmp_path):
+    (tmp_path / "creators.csv").write_text("creator_id,followers\n")
+    data = load(tmp_path)
+    assert len(data) == 0 and data.creator_ids == [] and data.errors.empty
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+
+
+def test_labels_load_with_bad_rows_dropped_and_reported(tmp_path):
+    fraud = pd.DataFrame(
+        {"creator_id": ["a", "b", "c"], "bought_followers": ["yes", "0", "perhaps"]}
+    )
+    fit = pd.DataFrame(
+        {"brand_id": ["br1", "br1"], "creator_id": ["a", "b"], "outcome": ["3", "4"]}
+    )
+    write(tmp_path, {"fraud_labels": fraud, "fit_labels": fit}, "csv")
+    write(tmp_path, {"creators": good_tables()["creators"]}, "csv")
+    tables, errors = load_labels(tmp_path)
+    assert set(tables) == {"fraud_labels", "fit_labels"}
+    assert tables["fraud_labels"]["bought_followers"].tolist() == [True, False]
+    assert tables["fit_labels"]["outcome"].tolist() == [3.0]
+    assert errors[["table", "row", "column", "creator_id"]].values.tolist() == [
+        ["fraud_labels", 3, "bought_followers", "c"],
+        ["fit_labels", 2, "outcome", "b"],
+    ]
+    assert "above the maximum 3" in errors["problem"].iloc[1]
+
+
+def test_no_label_tables_gives_empty_results():
+    tables, errors = load_labels({"creators": good_tables()["creators"]})
+    assert tables == {} and errors.empty
+    assert list(errors.columns) == ["table", "row", "column", "creator_id", "problem"]
