@@ -1,0 +1,476 @@
+"""Audience features: how fake-looking a creator's sampled followers are.
+
+Two levels:
+
+- :func:`account_features` turns follower accounts (``audience_sample`` rows, or ``account_labels``
+  rows when training the account model) into per-account numbers. They are chosen to exist in the
+  real labelled account datasets too (InstaFake, the Kaggle fake/spammer set, SRF 2017): counts of
+  posts, followers and following, profile picture, privacy, bio length, external link and the
+  digits in the user name. An account model trained on simulated and real accounts reads them.
+- :func:`audience_features` summarises each creator's sample: plain shares of fake-looking traits
+  (usable with no model at all) and, given an :class:`AccountModel`, an estimate of the fake share
+  corrected for the model's error rates (:func:`estimate_fake_share`).
+
+The thresholds come from the vendors and SRF 2017 (docs: FACTS.md, "Follower accounts"): a mass
+follower follows more than 1,500 accounts; fake accounts tend to have no posts, no picture,
+following far above followers and digits in the user name; following/posts and following/followers
+were SRF's strongest features.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from features.catalog import Feature
+
+__all__ = [
+    "ACCOUNT_FEATURES",
+    "FEATURES",
+    "MASS_FOLLOWER_FOLLOWING",
+    "AccountModel",
+    "account_features",
+    "audience_features",
+    "estimate_fake_share",
+    "fake_share_table",
+]
+
+# Vendors (HypeAuditor, infludata, trendHERO) call a follower following more than this a mass
+# follower: such accounts see about 10% of posts, so they add followers but not an audience.
+MASS_FOLLOWER_FOLLOWING = 1_500.0
+
+ACCOUNT_FEATURES: tuple[str, ...] = (
+    "acc_username_digits",
+    "acc_username_digit_share",
+    "acc_username_length",
+    "acc_has_pic",
+    "acc_private",
+    "acc_bio_length",
+    "acc_external_url",
+    "acc_full_name_present",
+    "acc_full_name_digits",
+    "acc_log_media",
+    "acc_log_followers",
+    "acc_log_following",
+    "acc_log_following_per_follower",
+    "acc_log_following_per_media",
+    "acc_mass_follower",
+    "acc_zero_posts",
+)
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "aud_n_sampled", "follower accounts in the audience sample", "accounts", "audience_sample"
+    ),
+    Feature(
+        "aud_fake_share",
+        "estimated share of fake followers, corrected for the account "
+        "model's error rates (adjusted classify-and-count, clipped to 0-1)",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_fake_prob_mean",
+        "mean calibrated fake probability of the sampled accounts "
+        "(lower variance, pulled towards the training prevalence)",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_mass_follower_share",
+        "share of sampled followers following more than 1,500 accounts",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_no_pic_share",
+        "share of sampled followers without a profile picture",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_private_share",
+        "share of sampled followers with a private account",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_zero_posts_share",
+        "share of sampled followers that never posted",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_digit_name_share",
+        "share of sampled followers with digits in the user name",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_empty_bio_share",
+        "share of sampled followers with an empty bio",
+        "share",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_median_log_following_per_follower",
+        "median over the sample of ln((following + 1) / (followers + 1))",
+        "log ratio",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_median_log_following_per_media",
+        "median over the sample of ln((following + 1) / (media_count + 1))",
+        "log ratio",
+        "audience_sample",
+    ),
+    Feature(
+        "aud_median_log_followers",
+        "median over the sample of ln(followers + 1)",
+        "log count",
+        "audience_sample",
+    ),
+)
+
+
+class AccountModel(Protocol):
+    """What :func:`audience_features` needs from a fitted follower-account model.
+
+    Attributes
+    ----------
+    feature_names : columns of :func:`account_features` the model reads, in order.
+    threshold : probability at or above which an account is counted as fake.
+    tpr : share of fake accounts flagged at ``threshold``, measured on held-out data.
+    fpr : share of real accounts flagged at ``threshold``, measured on held-out data.
+    """
+
+    feature_names: list[str]
+    threshold: float
+    tpr: float
+    fpr: float
+
+    def predict_fake(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability that each account (row of ``X``) is fake."""
+        ...
+
+
+def _num(df: pd.DataFrame, col: str) -> np.ndarray:
+    """A column as float64 with NaN for unknown, or all-NaN when the column is absent."""
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    s = df[col]
+    if isinstance(s.dtype, pd.BooleanDtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype="float64", na_value=np.nan)
+    # Object columns from hand-made frames (True/False/None, numbers): unknown stays NaN.
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _str_len(df: pd.DataFrame, col: str, pattern: str | None) -> np.ndarray:
+    """Per row: length of a str column after deleting ``pattern`` matches; NaN where None."""
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    s = df[col].astype(object).where(df[col].notna(), None)
+    out = s if pattern is None else s.str.replace(pattern, "", regex=True)
+    out = out.str.len()
+    return pd.to_numeric(out, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per-account float64 features from ``audience_sample`` (or ``account_labels``) columns.
+
+    Parameters
+    ----------
+    accounts : DataFrame with any of the ``audience_sample`` account columns (``username``,
+        ``username_length``, ``username_digit_count``, ``full_name``, ``has_profile_pic``,
+        ``is_private``, ``biography_length``, ``has_external_url``, ``media_count``,
+        ``followers``, ``following``). An optional ``username_digit_share`` column (digits /
+        length, all the Kaggle fake/spammer set gives) fills the share when counts are unknown.
+
+    Returns
+    -------
+    DataFrame with the index of ``accounts`` and the columns :data:`ACCOUNT_FEATURES`, float64;
+    a missing column or an unknown cell gives NaN, never 0.
+
+    Notes
+    -----
+    The user name wins over ``username_length``/``username_digit_count`` where it is given, row by
+    row. Ratios are taken as ``ln((a + 1) / (b + 1))`` so that zero counts (new or empty accounts,
+    the interesting ones) stay finite. A ``full_name`` of ``None`` is unknown; an empty or blank
+    string is a known "no full name".
+
+    Examples
+    --------
+    >>> acc = pd.DataFrame({"username": ["anna_1990"], "following": [3000.0], "followers": [9.0]})
+    >>> f = account_features(acc)
+    >>> f[["acc_username_digits", "acc_username_digit_share", "acc_mass_follower"]].iloc[0].tolist()
+    [4.0, 0.4444444444444444, 1.0]
+    """
+    n = len(accounts)
+    name_len = _str_len(accounts, "username", None)
+    name_digits = _str_len(accounts, "username", r"\D+")
+    known = ~np.isnan(name_len)
+    name_len = np.where(known, name_len, _num(accounts, "username_length"))
+    name_digits = np.where(known, name_digits, _num(accounts, "username_digit_count"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        digit_share = np.where(name_len > 0, name_digits / name_len, np.nan)
+    digit_share = np.where(
+        np.isnan(digit_share), _num(accounts, "username_digit_share"), digit_share
+    )
+
+    if "full_name" in accounts.columns:
+        full = accounts["full_name"].astype(object).where(accounts["full_name"].notna(), None)
+        stripped = full.str.strip()
+        full_present = (stripped.str.len() > 0).astype(float).where(stripped.notna())
+        full_present = full_present.to_numpy(dtype="float64", na_value=np.nan)
+        full_digits = _str_len(accounts, "full_name", r"\D+")
+    else:
+        full_present = full_digits = np.full(n, np.nan)
+
+    media = _num(accounts, "media_count")
+    followers = _num(accounts, "followers")
+    following = _num(accounts, "following")
+    out = {
+        "acc_username_digits": name_digits,
+        "acc_username_digit_share": digit_share,
+        "acc_username_length": name_len,
+        "acc_has_pic": _num(accounts, "has_profile_pic"),
+        "acc_private": _num(accounts, "is_private"),
+        "acc_bio_length": _num(accounts, "biography_length"),
+        "acc_external_url": _num(accounts, "has_external_url"),
+        "acc_full_name_present": full_present,
+        "acc_full_name_digits": full_digits,
+        "acc_log_media": np.log1p(media),
+        "acc_log_followers": np.log1p(followers),
+        "acc_log_following": np.log1p(following),
+        "acc_log_following_per_follower": np.log1p(following) - np.log1p(followers),
+        "acc_log_following_per_media": np.log1p(following) - np.log1p(media),
+        "acc_mass_follower": _flag(following > MASS_FOLLOWER_FOLLOWING, following),
+        "acc_zero_posts": _flag(media == 0, media),
+    }
+    return pd.DataFrame(out, index=accounts.index, columns=list(ACCOUNT_FEATURES), dtype="float64")
+
+
+def _flag(condition: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``condition`` as 1.0/0.0, NaN where ``source`` is unknown."""
+    return np.where(np.isnan(source), np.nan, condition.astype("float64"))
+
+
+def estimate_fake_share(
+    n: pd.Series | np.ndarray,
+    n_flagged: pd.Series | np.ndarray,
+    tpr: float,
+    fpr: float,
+) -> pd.DataFrame:
+    """Fake share per creator from flagged counts, corrected for the classifier's error rates.
+
+    Adjusted classify-and-count (Forman 2008): with ``r = n_flagged / n`` the observed flag rate,
+    ``E[r] = tpr * p + fpr * (1 - p)`` for a true fake share ``p``, so
+    ``p_hat = (r - fpr) / (tpr - fpr)`` is unbiased, then clipped to [0, 1].
+
+    Why this and not the mean of calibrated probabilities: a probability calibrated on training
+    data embeds the training prevalence of fakes, so its mean is pulled towards that prevalence
+    whenever a creator's true share differs from it -- and the creators that matter sit far from
+    it (SRF 2017 found fake shares bimodal across creators, most low, a cluster very high). The
+    adjustment only assumes that what a fake (or a real) account looks like does not depend on the
+    creator, so ``tpr`` and ``fpr`` carry over, and it is unbiased at every share. Its price is
+    variance: ``Var(p_hat) = r (1 - r) / (n (tpr - fpr)^2)``, e.g. sd 0.060 at n = 100,
+    tpr = 0.8, fpr = 0.05, p = 0.3 (0.084 at n = 50, 0.042 at n = 200), against 0.046 (0.065,
+    0.032) for the share of truly fake accounts; a sampling error that an interval can state
+    honestly, where the bias of the mean probability cannot be seen from the sample at all.
+    Clipping adds a small upward bias for creators with almost no fakes; ``share_raw`` keeps the
+    unclipped, unbiased value. The mean probability is still reported next to it
+    (``aud_fake_prob_mean``) as a lower-variance signal for the fraud model.
+
+    Parameters
+    ----------
+    n : accounts scored per creator (NaN or 0: unknown).
+    n_flagged : accounts at or above the model's threshold per creator.
+    tpr, fpr : the model's true and false positive rates at that threshold, on held-out data.
+
+    Returns
+    -------
+    DataFrame (index of ``n`` when it is a Series) with the pieces an interval needs:
+    ``n``, ``n_flagged``, ``observed_rate``, ``tpr``, ``fpr``, ``share_raw`` (unclipped) and
+    ``fake_share`` (clipped to [0, 1]); NaN where ``n`` is NaN or 0.
+
+    Raises
+    ------
+    ValueError
+        If ``tpr <= fpr``: such a model carries no information about the share.
+
+    Examples
+    --------
+    >>> estimate_fake_share(np.array([100.0]), np.array([31.0]), tpr=0.8, fpr=0.1)["fake_share"]
+    0    0.3
+    Name: fake_share, dtype: float64
+    """
+    tpr, fpr = float(tpr), float(fpr)
+    if not (0.0 <= fpr < tpr <= 1.0):
+        raise ValueError(
+            f"need 0 <= fpr < tpr <= 1 for a fake-share estimate, got tpr={tpr}, fpr={fpr}"
+        )
+    index = n.index if isinstance(n, pd.Series) else None
+    n_arr = np.asarray(n, dtype="float64")
+    k_arr = np.asarray(n_flagged, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n_arr > 0, k_arr / n_arr, np.nan)
+    raw = (rate - fpr) / (tpr - fpr)
+    return pd.DataFrame(
+        {
+            "n": np.where(n_arr > 0, n_arr, np.nan),
+            "n_flagged": np.where(n_arr > 0, k_arr, np.nan),
+            "observed_rate": rate,
+            "tpr": np.where(n_arr > 0, tpr, np.nan),
+            "fpr": np.where(n_arr > 0, fpr, np.nan),
+            "share_raw": raw,
+            "fake_share": np.clip(raw, 0.0, 1.0),
+        },
+        index=index,
+    )
+
+
+def _creator_codes(audience: pd.DataFrame, creators: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """Creator index in output order and each audience row's position in it (-1: not a creator)."""
+    ids = pd.Index(creators["creator_id"], name="creator_id")
+    return ids, ids.get_indexer(audience["creator_id"])
+
+
+def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """Audience rows of known creators, one per (creator, follower), and their creator codes."""
+    codes = ids.get_indexer(audience["creator_id"])
+    rows = audience[codes >= 0]
+    if "follower_id" in rows.columns:
+        # The same follower listed twice would be counted twice in every share.
+        dup = rows.duplicated(subset=["creator_id", "follower_id"]) & rows["follower_id"].notna()
+        rows = rows[~dup.to_numpy()]
+    return rows, ids.get_indexer(rows["creator_id"])
+
+
+def fake_share_table(
+    audience: pd.DataFrame | None,
+    creators: pd.DataFrame,
+    account_model: AccountModel,
+) -> pd.DataFrame:
+    """Per-creator fake-share estimate with its pieces: counts, error rates, mean probability.
+
+    Parameters
+    ----------
+    audience : ``audience_sample`` table (loaded representation), or None.
+    creators : ``creators`` table; the output has one row per ``creator_id``, in order.
+    account_model : fitted :class:`AccountModel`.
+
+    Returns
+    -------
+    DataFrame indexed by ``creator_id``: the columns of :func:`estimate_fake_share` plus
+    ``prob_mean`` (mean calibrated fake probability); NaN for creators without sampled accounts.
+    """
+    ids = pd.Index(creators["creator_id"], name="creator_id")
+    if audience is None or "creator_id" not in audience.columns or not len(audience):
+        zero = np.zeros(len(ids))
+        return _share_table(ids, zero, zero, zero, account_model)
+    rows, codes = _sample_rows(audience, ids)
+    return _share_table(
+        ids, *_flag_counts(account_features(rows), codes, len(ids), account_model), account_model
+    )
+
+
+def _flag_counts(
+    acc: pd.DataFrame, codes: np.ndarray, size: int, model: AccountModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accounts scored, accounts flagged and the sum of fake probabilities, per creator code."""
+    prob = np.asarray(model.predict_fake(acc[list(model.feature_names)]), dtype="float64")
+    prob = prob.reshape(-1)
+    if prob.shape[0] != len(acc):
+        raise ValueError(
+            f"account model returned {prob.shape[0]} probabilities for {len(acc)} accounts"
+        )
+    ok = ~np.isnan(prob)
+    n = np.bincount(codes[ok], minlength=size).astype("float64")
+    k = np.bincount(codes[ok], weights=prob[ok] >= model.threshold, minlength=size)
+    psum = np.bincount(codes[ok], weights=prob[ok], minlength=size)
+    return n, k, psum
+
+
+def _share_table(
+    ids: pd.Index, n: np.ndarray, k: np.ndarray, psum: np.ndarray, model: AccountModel
+) -> pd.DataFrame:
+    """:func:`estimate_fake_share` on per-creator counts, plus the mean fake probability."""
+    table = estimate_fake_share(pd.Series(n, index=ids), k, model.tpr, model.fpr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["prob_mean"] = np.where(n > 0, psum / n, np.nan)
+    return table
+
+
+def _group_mean(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+    """Mean of the known (non-NaN) values per creator code; NaN where none is known."""
+    ok = ~np.isnan(values)
+    cnt = np.bincount(codes[ok], minlength=size)
+    tot = np.bincount(codes[ok], weights=values[ok], minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
+def audience_features(
+    audience: pd.DataFrame | None,
+    creators: pd.DataFrame,
+    account_model: AccountModel | None = None,
+) -> pd.DataFrame:
+    """Audience-quality features per creator from a sample of its followers.
+
+    Parameters
+    ----------
+    audience : ``audience_sample`` table in the loaded representation, or None when absent.
+    creators : ``creators`` table; the output has exactly its ``creator_id`` values, in order.
+    account_model : fitted :class:`AccountModel`; without it ``aud_fake_share`` and
+        ``aud_fake_prob_mean`` are NaN and the trait shares still work.
+
+    Returns
+    -------
+    DataFrame indexed by ``creator_id`` with the float64 columns named in :data:`FEATURES`.
+    Shares are over the sampled accounts whose trait is known; a creator without sampled
+    accounts, or a trait unknown for all of them, gives NaN, never 0.
+    """
+    ids = pd.Index(creators["creator_id"], name="creator_id")
+    out = pd.DataFrame(np.nan, index=ids, columns=[f.name for f in FEATURES], dtype="float64")
+    if audience is None or "creator_id" not in audience.columns or not len(ids):
+        return out
+    rows, codes = _sample_rows(audience, ids)
+    if not len(rows):
+        return out
+    size = len(ids)
+    acc = account_features(rows)
+    n = np.bincount(codes, minlength=size).astype("float64")
+    out["aud_n_sampled"] = np.where(n > 0, n, np.nan)
+
+    def trait(values: np.ndarray) -> np.ndarray:
+        return _group_mean(values, codes, size)
+
+    out["aud_mass_follower_share"] = trait(acc["acc_mass_follower"].to_numpy())
+    out["aud_no_pic_share"] = trait(1.0 - acc["acc_has_pic"].to_numpy())
+    out["aud_private_share"] = trait(acc["acc_private"].to_numpy())
+    out["aud_zero_posts_share"] = trait(acc["acc_zero_posts"].to_numpy())
+    digits = acc["acc_username_digits"].to_numpy()
+    share = acc["acc_username_digit_share"].to_numpy()
+    # A digit share is enough to tell "has digits" when the count is not given.
+    has_digits = np.where(np.isnan(digits), _flag(share > 0, share), _flag(digits > 0, digits))
+    out["aud_digit_name_share"] = trait(has_digits)
+    bio = acc["acc_bio_length"].to_numpy()
+    out["aud_empty_bio_share"] = trait(_flag(bio == 0, bio))
+
+    medians = pd.DataFrame(
+        {
+            "aud_median_log_following_per_follower": acc["acc_log_following_per_follower"],
+            "aud_median_log_following_per_media": acc["acc_log_following_per_media"],
+            "aud_median_log_followers": acc["acc_log_followers"],
+        }
+    )
+    med = medians.groupby(codes).median()  # skips NaN; all-NaN groups give NaN
+    out.iloc[med.index.to_numpy(), [out.columns.get_loc(c) for c in med.columns]] = med.to_numpy()
+
+    if account_model is not None:
+        table = _share_table(ids, *_flag_counts(acc, codes, size, account_model), account_model)
+        out["aud_fake_share"] = table["fake_share"].to_numpy()
+        out["aud_fake_prob_mean"] = table["prob_mean"].to_numpy()
+    return out

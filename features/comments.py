@@ -1,0 +1,379 @@
+"""Comment-quality features: how much of a creator's comment sample looks bought or pod-made.
+
+Bought and pod comments are short and interchangeable ("wow", "nice pic", a row of emoji, a bare
+@mention), come from the same small set of accounts on post after post, repeat the same text, and
+arrive within the first hour after posting (engagement pods: 20-200 accounts engaging in the first
+hour, Weerasinghe et al., WWW 2020). One to three suspicious comments out of 20 are normal; half is
+alarming (HypeAuditor). Sources: docs FACTS.md, "Comments and likes".
+
+Texts are classified once per distinct text (bought comments repeat, so there are far fewer
+distinct texts than comments) with vectorised pandas string methods; everything per creator is
+``np.bincount`` or a groupby with built-in aggregations over integer creator codes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from features.catalog import Feature
+
+__all__ = ["FEATURES", "GENERIC_PHRASES", "SPAM_PATTERNS", "classify_texts", "comment_features"]
+
+# Words that, alone or strung together ("wow amazing pic", "que linda foto"), make a comment that
+# could sit under any post: praise, fillers and the photo words they attach to. A comment is
+# generic when, after dropping @mentions, emoji and punctuation, *every* word is on this list, so
+# a real remark that merely contains "great" is not generic. Several languages, because creators
+# and their commenters write in many; English praise is common under posts in any language.
+# fmt: off
+GENERIC_PHRASES: tuple[str, ...] = (
+    # English
+    "nice", "wow", "great", "love", "love it", "love this", "loved it", "amazing", "awesome",
+    "beautiful", "gorgeous", "cool", "cute", "so cute", "perfect", "stunning", "lovely", "pretty",
+    "good", "good job", "great job", "well done", "keep it up", "keep going", "super", "fantastic",
+    "incredible", "fab", "fabulous", "brilliant", "excellent", "best", "fire", "lit", "dope",
+    "goals", "queen", "king", "omg", "lol", "haha", "yes", "yay", "wonderful", "adorable",
+    "nice pic", "nice one", "nice shot", "nice post", "nice feed", "great content", "pic", "pics",
+    "picture", "photo", "photos", "shot", "post", "feed", "content", "look", "looks", "looking",
+    "you", "your", "you're", "are", "so", "very", "really", "too", "just", "this", "is", "it",
+    "the", "a", "and", "such", "oh my god",
+    # Spanish / Portuguese
+    "que", "qué", "muy", "tan", "hermosa", "hermoso", "hermosas", "bonita", "bonito", "linda",
+    "lindo", "lindas", "me encanta", "encanta", "genial", "precioso", "preciosa", "increíble",
+    "bella", "bello", "guapa", "guapo", "espectacular", "divina", "divino", "foto", "fotos",
+    "amei", "maravilhosa", "maravilhoso", "perfeita", "perfeito", "top", "show", "demais",
+    "incrível", "arrasou", "lacrou", "muito", "boa", "bom",
+    # French
+    "trop", "très", "beau", "belle", "belle photo", "magnifique", "superbe", "génial", "j'adore",
+    "adore", "sublime", "trop bien", "bravo", "canon", "jolie", "joli",
+    # German
+    "toll", "tolles", "schön", "schöne", "schönes", "sehr", "wunderschön", "mega", "geil", "klasse",
+    "hammer", "bild", "cooles", "der", "die", "das", "ist",
+    # Italian
+    "bellissima", "bellissimo", "bellissime", "stupenda", "stupendo", "che", "bello", "brava",
+    "fantastica", "fantastico", "molto", "meravigliosa", "complimenti",
+    # Turkish
+    "harika", "çok", "güzel", "süper", "muhteşem", "mükemmel", "efsane",
+    # Indonesian / Malay
+    "keren", "mantap", "bagus", "cantik", "kak", "banget",
+    # Russian
+    "класс", "супер", "круто", "красиво", "красота", "шикарно", "огонь", "прекрасно", "очень",
+    "топ", "вау", "красотка",
+    # Arabic
+    "جميل", "جميلة", "رائع", "رائعة", "ماشاء الله", "ما شاء الله", "واو", "حلو",
+    # Hindi (Devanagari and the Latin spelling comments mostly use)
+    "बहुत", "सुंदर", "बढ़िया", "वाह", "mast", "zabardast", "bahut", "badhiya", "sundar", "wah",
+    "kya", "baat",
+)
+# fmt: on
+
+# Promotion and follow-for-follow spam, matched anywhere in the text: these phrases are the point
+# of the comment whatever surrounds them.
+SPAM_PATTERNS: tuple[str, ...] = (
+    r"\bfollow\s*(?:me\s*)?back\b",
+    r"\bfollow\s*me\b",
+    r"\b(?:f4f|l4l|like4like|follow4follow|followforfollow|likeforlike|s4s|sub4sub)\b",
+    r"\bcheck\s+(?:your\s+|my\s+|ur\s+|the\s+)?(?:dm|dms|inbox|page|profile|bio)\b",
+    r"\b(?:dm|message|text)\s+(?:me|us)\b",
+    r"\bsend\s+(?:a\s+)?(?:pic|dm|message)\s+to\b",
+    r"\bpromot(?:e|ion)\s+(?:it\s+)?on\b",
+    r"\bcollab\s*\?",
+    r"\bsígueme\b|\bsigueme\b|\bsígame\b",
+    r"\bsegue\s+de\s+volta\b|\bsigo\s+de\s+volta\b",
+    r"\bfolge?\s+mir\b|\bfolgt\s+mir\b",
+    r"\bsuivez[- ]moi\b|\babonne[- ]toi\b",
+    r"\btakip\s+et\b|\bgeri\s+takip\b",
+    r"\bfollback\b|\bfolbek\b",
+    r"подпишись|взаимн",
+)
+
+# Emoji and pictographs (no \p{Emoji} in Python's re): symbol and pictograph blocks, dingbats,
+# regional-indicator flags, skin-tone modifiers, variation selectors, joiners and keycaps.
+_EMOJI = (
+    "["
+    "\U0001f000-\U0001faff"
+    "\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\u3030\u303d\u3297\u3299\u00a9\u00ae\u203c\u2049\u2122\u2139"
+    "\ufe0e\ufe0f\u200d\u20e3"
+    "\U000e0020-\U000e007f"
+    "]"
+)
+_MENTION = r"@[\w.]+"
+# Mentions, and everything that is neither a letter/digit nor a combining mark of Indic, Arabic,
+# Hebrew or Thai script (Python's \w misses those marks and would cut words in half). Emoji and
+# punctuation fall in the second class.
+_NOT_WORDS = (
+    r"(?:@[\w.]+|_|[^\w\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
+    r"\u0670\u06d6-\u06ed\u0900-\u0963\u0966-\u0dff\u0e31\u0e34-\u0e3a\u0e47-\u0e4e])+"
+)
+_REPEATS = r"(.)\1+"  # "wooow", "niiice", "coool" -> one letter; applied to the list as well
+
+
+def _words(folded: pd.Series) -> pd.Series:
+    """Words of case-folded text, single-spaced, without mentions, emoji, punctuation, repeats."""
+    t = folded.str.replace(_NOT_WORDS, " ", regex=True)
+    return t.str.replace(_REPEATS, r"\1", regex=True).str.strip()
+
+
+def _generic_regex() -> str:
+    words = _words(pd.Series(GENERIC_PHRASES, dtype=object).str.casefold()).drop_duplicates()
+    # Longest first so that the alternation prefers whole phrases.
+    alts = sorted(words[words.str.len() > 0], key=len, reverse=True)
+    one = "(?:" + "|".join(map(re.escape, alts)) + ")"
+    return rf"{one}(?: {one})*"
+
+
+_GENERIC_RE = _generic_regex()
+_SPAM_RE = "(?:" + "|".join(SPAM_PATTERNS) + ")"
+
+
+def classify_texts(text: pd.Series) -> pd.DataFrame:
+    """Low-effort classes of comment texts, one row per text.
+
+    Parameters
+    ----------
+    text : object Series of comment texts (str or None).
+
+    Returns
+    -------
+    DataFrame with the index of ``text`` and float64 columns (1.0 / 0.0, NaN for a None text):
+    ``generic`` (only generic praise words, mentions and emoji), ``emoji_only``, ``mention_only``
+    (one or more @mentions, at most emoji or punctuation besides), ``punct_only`` (no words, no
+    emoji, no mention, blank included), ``spam`` (follow-back / DM / promotion phrases) and
+    ``low_effort`` (any of them); also ``norm``, the case-folded text with collapsed whitespace
+    used to find duplicates.
+
+    Examples
+    --------
+    >>> c = classify_texts(pd.Series(["Wooow 😍😍", "🔥🔥", "@anna", "que linda foto!", "Where?"]))
+    >>> c["low_effort"].tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.0]
+    """
+    s = text.astype(object).where(text.notna(), None)
+    known = s.notna().to_numpy()
+    folded = s.where(known, "").str.casefold()
+    words = _words(folded)
+    has_words = words.str.len().to_numpy() > 0
+    has_mention = folded.str.contains(_MENTION, regex=True).to_numpy()
+    has_emoji = folded.str.contains(_EMOJI, regex=True).to_numpy()
+    generic = has_words & words.str.fullmatch(_GENERIC_RE).to_numpy()
+    mention_only = has_mention & ~has_words
+    emoji_only = has_emoji & ~has_words & ~has_mention
+    punct_only = ~has_words & ~has_mention & ~has_emoji
+    spam = folded.str.contains(_SPAM_RE, regex=True).to_numpy()
+    low = generic | mention_only | emoji_only | punct_only | spam
+    cols = {
+        "generic": generic,
+        "emoji_only": emoji_only,
+        "mention_only": mention_only,
+        "punct_only": punct_only,
+        "spam": spam,
+        "low_effort": low,
+    }
+    out = pd.DataFrame(
+        {k: np.where(known, v.astype("float64"), np.nan) for k, v in cols.items()},
+        index=text.index,
+    )
+    out["norm"] = folded.str.replace(r"\s+", " ", regex=True).str.strip().where(known, None)
+    return out
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("cmt_n", "comments in the sample, up to the snapshot day", "comments", "comments"),
+    Feature(
+        "cmt_per_post",
+        "sampled comments per post that has sampled comments",
+        "comments/post",
+        "comments",
+    ),
+    Feature(
+        "cmt_low_effort_share",
+        "share of comments that are generic praise, emoji-only, "
+        "mention-only, punctuation-only or follow/DM spam",
+        "share",
+        "comments",
+    ),
+    Feature(
+        "cmt_generic_share",
+        "share of comments made only of generic praise words (multilingual list)",
+        "share",
+        "comments",
+    ),
+    Feature("cmt_emoji_only_share", "share of comments that are only emoji", "share", "comments"),
+    Feature(
+        "cmt_mention_only_share", "share of comments that are only @mentions", "share", "comments"
+    ),
+    Feature(
+        "cmt_spam_share",
+        "share of comments with follow-back, check-DM or promotion phrases",
+        "share",
+        "comments",
+    ),
+    Feature(
+        "cmt_duplicate_share",
+        "share of comments whose text (case and spacing ignored) "
+        "appears more than once for the creator",
+        "share",
+        "comments",
+    ),
+    Feature(
+        "cmt_top5_commenter_share",
+        "share of comments (with a known commenter) written by "
+        "the creator's 5 most frequent commenters",
+        "share",
+        "comments",
+    ),
+    Feature(
+        "cmt_repeat_commenter_share",
+        "share of commenters seen on 3 or more different posts; "
+        "NaN when fewer than 3 posts have comments with known commenters",
+        "share",
+        "comments",
+    ),
+    Feature("cmt_len_mean", "mean comment length", "characters", "comments"),
+    Feature("cmt_len_median", "median comment length", "characters", "comments"),
+    Feature(
+        "cmt_first_hour_share",
+        "share of comments (timed, on posts with a known time) "
+        "written within one hour after the post",
+        "share",
+        "comments+posts",
+    ),
+)
+
+_ONE_DAY = np.timedelta64(1, "D")
+_ONE_HOUR = np.timedelta64(1, "h")
+
+
+def _times(df: pd.DataFrame, col: str) -> np.ndarray:
+    """A timestamp column as datetime64[ns] (NaT unknown), all NaT when absent."""
+    if col not in df.columns:
+        return np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
+    return pd.to_datetime(df[col]).to_numpy(dtype="datetime64[ns]")
+
+
+def _mean_by(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+    """Mean of the known values per creator code; NaN where none is known."""
+    ok = ~np.isnan(values)
+    cnt = np.bincount(codes[ok], minlength=size)
+    tot = np.bincount(codes[ok], weights=values[ok], minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
+def comment_features(
+    comments: pd.DataFrame | None,
+    posts: pd.DataFrame | None,
+    creators: pd.DataFrame,
+    as_of: pd.Series,
+) -> pd.DataFrame:
+    """Comment-quality features per creator from the sampled comments on its posts.
+
+    Parameters
+    ----------
+    comments : ``comments`` table in the loaded representation, or None.
+    posts : ``posts`` table, or None; gives post times for the first-hour share and drops
+        comments on posts after ``as_of``.
+    creators : ``creators`` table; the output has exactly its ``creator_id`` values, in order.
+    as_of : snapshot day per creator (Series indexed by creator_id). Comments created, or on
+        posts posted, on or after ``as_of + 1 day`` are ignored; NaT (or a creator missing from
+        the index) means no cut. Comments without a time count when their post (if known) is not
+        after ``as_of``.
+
+    Returns
+    -------
+    DataFrame indexed by ``creator_id`` with the float64 columns of :data:`FEATURES`; NaN for a
+    creator without sampled comments, or when the table or a needed column is missing.
+    """
+    ids = pd.Index(creators["creator_id"], name="creator_id")
+    size = len(ids)
+    out = pd.DataFrame(np.nan, index=ids, columns=[f.name for f in FEATURES], dtype="float64")
+    if comments is None or not {"creator_id", "post_id"} <= set(comments.columns) or not size:
+        return out
+
+    codes = ids.get_indexer(comments["creator_id"])
+    cut = pd.Series(as_of).reindex(ids).to_numpy(dtype="datetime64[ns]") + _ONE_DAY
+    keep = codes >= 0
+    created = _times(comments, "created_at")
+    cut_row = cut[np.where(keep, codes, 0)]
+    keep &= ~(created >= cut_row)  # NaT compares False: untimed comments stay
+
+    posted = np.full(len(comments), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if posts is not None and {"creator_id", "post_id", "posted_at"} <= set(posts.columns):
+        p = posts[["creator_id", "post_id", "posted_at"]].drop_duplicates(["creator_id", "post_id"])
+        key = pd.MultiIndex.from_frame(p[["creator_id", "post_id"]])
+        at = key.get_indexer(pd.MultiIndex.from_frame(comments[["creator_id", "post_id"]]))
+        post_times = _times(p, "posted_at")
+        posted = np.where(at >= 0, post_times[np.maximum(at, 0)], np.datetime64("NaT"))
+        keep &= ~(posted >= cut_row)  # a comment on a post after as_of is after as_of too
+
+    c = comments[keep]
+    codes, created, posted = codes[keep], created[keep], posted[keep]
+    if not len(c):
+        return out
+
+    n = np.bincount(codes, minlength=size).astype("float64")
+    has = n > 0
+    out["cmt_n"] = np.where(has, n, np.nan)
+    post_codes = pd.factorize(c["post_id"])[0]
+    pairs = pd.DataFrame({"c": codes, "p": post_codes})
+    n_posts = pairs.drop_duplicates().groupby("c").size().reindex(range(size)).to_numpy("float64")
+    out["cmt_per_post"] = np.where(has, n / n_posts, np.nan)
+
+    if "text" in c.columns:
+        text_codes, uniques = pd.factorize(c["text"])  # None -> -1
+        cls = classify_texts(pd.Series(uniques, dtype=object))
+        take = np.maximum(text_codes, 0)
+        missing = text_codes < 0
+
+        def per_comment(col: str) -> np.ndarray:
+            return np.where(missing, np.nan, cls[col].to_numpy()[take])
+
+        for col, name in [
+            ("low_effort", "cmt_low_effort_share"),
+            ("generic", "cmt_generic_share"),
+            ("emoji_only", "cmt_emoji_only_share"),
+            ("mention_only", "cmt_mention_only_share"),
+            ("spam", "cmt_spam_share"),
+        ]:
+            out[name] = _mean_by(per_comment(col), codes, size)
+
+        norm_codes = pd.factorize(cls["norm"])[0][take]
+        dup = pd.DataFrame({"c": codes, "t": norm_codes})[~missing]
+        repeated = dup.groupby(["c", "t"])["t"].transform("size").to_numpy() > 1
+        dup_share = np.full(len(c), np.nan)
+        dup_share[~missing] = repeated
+        out["cmt_duplicate_share"] = _mean_by(dup_share, codes, size)
+
+        lengths = pd.Series(uniques, dtype=object).str.strip().str.len().to_numpy("float64")
+        length = np.where(missing, np.nan, lengths[take])
+        out["cmt_len_mean"] = _mean_by(length, codes, size)
+        med = pd.Series(length).groupby(codes).median()
+        out.iloc[med.index.to_numpy(), out.columns.get_loc("cmt_len_median")] = med.to_numpy()
+
+    if "commenter_id" in c.columns:
+        who = c["commenter_id"].notna().to_numpy()
+        cm = pd.DataFrame(
+            {"c": codes[who], "w": pd.factorize(c["commenter_id"])[0][who], "p": post_codes[who]}
+        )
+        per = cm.groupby(["c", "w"]).agg(k=("p", "size"), posts=("p", "nunique"))
+        top = per["k"].sort_values(ascending=False, kind="stable").groupby(level="c").head(5)
+        top_sum = top.groupby(level="c").sum().reindex(range(size)).to_numpy("float64")
+        n_known = np.bincount(cm["c"].to_numpy(), minlength=size).astype("float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["cmt_top5_commenter_share"] = np.where(n_known > 0, top_sum / n_known, np.nan)
+        c_level = per.index.get_level_values("c").to_numpy()
+        repeat = _mean_by((per["posts"].to_numpy() >= 3).astype("float64"), c_level, size)
+        posts_known = cm.drop_duplicates(["c", "p"]).groupby("c").size().reindex(range(size))
+        # With fewer than 3 posts nobody can be seen on 3, so the share says nothing.
+        out["cmt_repeat_commenter_share"] = np.where(
+            posts_known.to_numpy("float64") >= 3, repeat, np.nan
+        )
+
+    delay = created - posted  # NaT where either is unknown
+    timed = ~np.isnat(delay) & (delay >= np.timedelta64(0, "ns"))
+    first = np.where(timed, (delay < _ONE_HOUR).astype("float64"), np.nan)
+    out["cmt_first_hour_share"] = _mean_by(first, codes, size)
+    return out

@@ -1,0 +1,290 @@
+"""Tests for the audience builder: account features, fake-share estimate, per-creator summary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+
+from features.audience import (
+    ACCOUNT_FEATURES,
+    FEATURES,
+    account_features,
+    audience_features,
+    estimate_fake_share,
+    fake_share_table,
+)
+
+NA = pd.NA
+
+
+class ToyModel:
+    """An account model with known error rates: it flags exactly the accounts without a picture.
+
+    Simulated fakes lack a picture with probability ``tpr``, real accounts with probability
+    ``fpr``, so those are this model's true and false positive rates by construction.
+    """
+
+    feature_names = ["acc_has_pic"]
+    threshold = 0.5
+
+    def __init__(self, tpr: float = 0.8, fpr: float = 0.1) -> None:
+        self.tpr = tpr
+        self.fpr = fpr
+
+    def predict_fake(self, X: pd.DataFrame) -> np.ndarray:
+        return np.where(X["acc_has_pic"].to_numpy() == 0.0, 0.9, 0.2)
+
+
+def _boolean(values: list) -> pd.Series:
+    return pd.Series(values, dtype="boolean")
+
+
+def _accounts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "username": ["anna_1990", None, ""],
+            "username_length": [99.0, 10.0, np.nan],  # ignored where the name is given
+            "username_digit_count": [0.0, 2.0, np.nan],
+            "full_name": ["Anna B2", None, "  "],
+            "has_profile_pic": _boolean([True, NA, False]),
+            "is_private": _boolean([False, True, NA]),
+            "biography_length": [12.0, 0.0, np.nan],
+            "has_external_url": _boolean([True, False, NA]),
+            "media_count": [0.0, 4.0, np.nan],
+            "followers": [9.0, np.nan, 0.0],
+            "following": [3000.0, 1500.0, np.nan],
+        }
+    )
+
+
+def test_account_features_by_hand():
+    f = account_features(_accounts())
+    assert list(f.columns) == list(ACCOUNT_FEATURES)
+    assert (f.dtypes == "float64").all()
+    a, b, c = (f.iloc[i] for i in range(3))
+    # Row 0: the user name wins over the given length/count.
+    assert a["acc_username_length"] == 9 and a["acc_username_digits"] == 4
+    assert a["acc_username_digit_share"] == pytest.approx(4 / 9)
+    assert a["acc_full_name_present"] == 1 and a["acc_full_name_digits"] == 1
+    assert (a["acc_has_pic"], a["acc_private"], a["acc_external_url"]) == (1, 0, 1)
+    assert a["acc_bio_length"] == 12
+    assert a["acc_log_media"] == 0 and a["acc_log_followers"] == pytest.approx(math.log(10))
+    assert a["acc_log_following_per_follower"] == pytest.approx(math.log(3001 / 10))
+    assert a["acc_log_following_per_media"] == pytest.approx(math.log(3001))
+    assert a["acc_mass_follower"] == 1 and a["acc_zero_posts"] == 1
+    # Row 1: no user name, so the given length/count; 1,500 is not *more than* 1,500.
+    assert b["acc_username_length"] == 10 and b["acc_username_digits"] == 2
+    assert b["acc_username_digit_share"] == pytest.approx(0.2)
+    assert b["acc_mass_follower"] == 0 and b["acc_zero_posts"] == 0
+    assert b["acc_private"] == 1 and b["acc_bio_length"] == 0 and b["acc_external_url"] == 0
+    for col in (
+        "acc_has_pic",
+        "acc_full_name_present",
+        "acc_full_name_digits",
+        "acc_log_followers",
+        "acc_log_following_per_follower",
+    ):
+        assert np.isnan(b[col]), col
+    # Row 2: an empty name has no digit share; a blank full name is a known "no full name".
+    assert c["acc_username_length"] == 0 and np.isnan(c["acc_username_digit_share"])
+    assert c["acc_full_name_present"] == 0 and c["acc_has_pic"] == 0
+    for col in (
+        "acc_mass_follower",
+        "acc_zero_posts",
+        "acc_log_following_per_media",
+        "acc_private",
+    ):
+        assert np.isnan(c[col]), col
+
+
+def test_account_features_missing_columns_are_nan_not_zero():
+    f = account_features(pd.DataFrame({"follower_id": ["x", "y"]}, index=[5, 7]))
+    assert list(f.index) == [5, 7] and list(f.columns) == list(ACCOUNT_FEATURES)
+    assert f.isna().all().all()
+
+
+def test_account_features_digit_share_alone_like_the_kaggle_set():
+    f = account_features(pd.DataFrame({"username_digit_share": [0.27, 0.0]}))
+    assert f["acc_username_digit_share"].tolist() == [0.27, 0.0]
+    assert f["acc_username_digits"].isna().all()
+
+
+def _creators(ids=("C", "A", "B")) -> pd.DataFrame:
+    return pd.DataFrame({"creator_id": list(ids), "followers": [1e3] * len(ids)})
+
+
+def _audience() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "creator_id": ["A", "A", "A", "B", "B", "B", "Z"],
+            "follower_id": ["a1", "a2", "a3", "b1", "b2", "b2", "z1"],  # b2 listed twice
+            "username": ["x12", "bob", "carla", None, "dan9", "dan9", "zed"],
+            "has_profile_pic": _boolean([False, True, True, False, False, False, True]),
+            "is_private": _boolean([True, NA, False, NA, NA, NA, True]),
+            "biography_length": [0.0, 5.0, 0.0, np.nan, 3.0, 3.0, 0.0],
+            "media_count": [0.0, 10.0, 3.0, 0.0, 0.0, 0.0, 1.0],
+            "followers": [1.0, 100.0, 20.0, 0.0, 4.0, 4.0, 1.0],
+            "following": [2000.0, 99.0, 19.0, 7000.0, np.nan, np.nan, 1.0],
+        }
+    )
+
+
+def test_audience_features_by_hand():
+    out = audience_features(_audience(), _creators(), ToyModel(tpr=0.8, fpr=0.1))
+    assert list(out.index) == ["C", "A", "B"] and out.index.name == "creator_id"
+    assert list(out.columns) == [f.name for f in FEATURES]
+    assert (out.dtypes == "float64").all()
+    assert out.loc["C"].isna().all()  # no sampled followers: unknown, not zero
+
+    a = out.loc["A"]
+    assert a["aud_n_sampled"] == 3
+    assert a["aud_mass_follower_share"] == pytest.approx(1 / 3)  # 2000 > 1500
+    assert a["aud_no_pic_share"] == pytest.approx(1 / 3)
+    assert a["aud_private_share"] == pytest.approx(1 / 2)  # over the 2 known
+    assert a["aud_zero_posts_share"] == pytest.approx(1 / 3)
+    assert a["aud_digit_name_share"] == pytest.approx(1 / 3)
+    assert a["aud_empty_bio_share"] == pytest.approx(2 / 3)
+    # ln((following+1)/(followers+1)): ln(2001/2), ln(100/101), ln(20/21) -> median ln(100/101)
+    assert a["aud_median_log_following_per_follower"] == pytest.approx(math.log(100 / 101))
+    # ln((following+1)/(media+1)): ln(2001), ln(100/11), ln(20/4) -> median ln(100/11)
+    assert a["aud_median_log_following_per_media"] == pytest.approx(math.log(100 / 11))
+    assert a["aud_median_log_followers"] == pytest.approx(math.log(21))
+    # One of 3 flagged: (1/3 - 0.1) / (0.8 - 0.1) = 1/3; mean probability (0.9 + 0.2 + 0.2) / 3.
+    assert a["aud_fake_share"] == pytest.approx(1 / 3)
+    assert a["aud_fake_prob_mean"] == pytest.approx(1.3 / 3)
+
+    b = out.loc["B"]  # b2 counted once
+    assert b["aud_n_sampled"] == 2
+    assert b["aud_mass_follower_share"] == 1.0  # only b1's following is known
+    assert b["aud_no_pic_share"] == 1.0 and b["aud_zero_posts_share"] == 1.0
+    assert np.isnan(b["aud_private_share"])  # unknown for every account
+    assert b["aud_digit_name_share"] == 1.0  # b1 has no user name: only dan9 counts
+    assert b["aud_empty_bio_share"] == 0.0
+    assert b["aud_median_log_following_per_follower"] == pytest.approx(math.log(7001))
+    # Both flagged: (1 - 0.1) / 0.7 > 1, clipped.
+    assert b["aud_fake_share"] == 1.0
+
+
+def test_without_model_fake_share_is_nan_and_traits_stay():
+    out = audience_features(_audience(), _creators())
+    with_model = audience_features(_audience(), _creators(), ToyModel())
+    assert out[["aud_fake_share", "aud_fake_prob_mean"]].isna().all().all()
+    traits = [c for c in out.columns if c not in ("aud_fake_share", "aud_fake_prob_mean")]
+    assert_frame_equal(out[traits], with_model[traits])
+
+
+def test_missing_table_or_columns_give_nan_not_zero():
+    none = audience_features(None, _creators(), ToyModel())
+    assert none.isna().all().all() and list(none.index) == ["C", "A", "B"]
+    thin = audience_features(_audience()[["creator_id", "follower_id"]], _creators())
+    assert thin.loc["A", "aud_n_sampled"] == 3
+    assert thin.drop(columns="aud_n_sampled").isna().all().all()
+    empty = audience_features(_audience().iloc[:0], _creators(), ToyModel())
+    assert empty.isna().all().all()
+
+
+def test_chunks_of_creators_give_the_same_rows():
+    rng = np.random.default_rng(7)
+    ids = [f"c{i}" for i in range(40)]
+    n = 1200
+    aud = pd.DataFrame(
+        {
+            "creator_id": rng.choice(ids[:35], n),  # the last 5 have no sample
+            "follower_id": [f"f{i}" for i in range(n)],
+            "username": [f"u{int(v)}" if v > 50 else "plain" for v in rng.integers(0, 100, n)],
+            "has_profile_pic": pd.array(rng.random(n) < 0.7, dtype="boolean"),
+            "is_private": pd.array(
+                np.where(rng.random(n) < 0.2, None, rng.random(n) < 0.3), dtype="boolean"
+            ),
+            "media_count": rng.integers(0, 50, n).astype(float),
+            "followers": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 900, n)),
+            "following": rng.integers(0, 4000, n).astype(float),
+        }
+    )
+    creators = _creators(ids)
+    whole = audience_features(aud, creators, ToyModel())
+    parts = []
+    for chunk in (ids[:13], ids[13:30], ids[30:]):
+        rows = aud[aud["creator_id"].isin(chunk)]
+        parts.append(audience_features(rows, _creators(chunk), ToyModel()))
+    assert_frame_equal(whole, pd.concat(parts))
+    assert whole["aud_fake_share"].notna().sum() == 35
+
+
+def _simulated_sample(
+    rng, share: float, n_creators: int, n_accounts: int, tpr: float, fpr: float
+) -> pd.DataFrame:
+    """Follower samples where fakes lack a picture with prob. tpr and real accounts with fpr."""
+    size = n_creators * n_accounts
+    fake = rng.random(size) < share
+    no_pic = np.where(fake, rng.random(size) < tpr, rng.random(size) < fpr)
+    return pd.DataFrame(
+        {
+            "creator_id": np.repeat([f"s{i}" for i in range(n_creators)], n_accounts),
+            "follower_id": np.arange(size).astype(str),
+            "has_profile_pic": pd.array(~no_pic, dtype="boolean"),
+        }
+    )
+
+
+@pytest.mark.parametrize("share", [0.05, 0.5, 0.7, 0.95])
+def test_fake_share_is_unbiased_where_hard_labels_are_not(share):
+    tpr, fpr, n_creators, n_accounts = 0.8, 0.1, 500, 100
+    rng = np.random.default_rng(int(share * 100))
+    aud = _simulated_sample(rng, share, n_creators, n_accounts, tpr, fpr)
+    creators = _creators(aud["creator_id"].unique())
+    table = fake_share_table(aud, creators, ToyModel(tpr, fpr))
+    # sd of one creator's estimate <= sqrt(0.25 / 100) / 0.7 = 0.071; over 500 creators 0.0032.
+    assert table["share_raw"].mean() == pytest.approx(share, abs=0.013)
+    naive = table["observed_rate"].mean()  # the share of hard "fake" labels
+    assert abs(naive - share) > 0.035  # expected bias: 0.085, 0.05, 0.11, 0.185
+    assert abs(naive - (tpr * share + fpr * (1 - share))) < 0.013
+    assert table["n"].eq(n_accounts).all()
+    clipped = audience_features(aud, creators, ToyModel(tpr, fpr))["aud_fake_share"]
+    assert clipped.between(0, 1).all()
+    if 0.2 < share < 0.8:  # clipping rarely bites away from the ends
+        assert clipped.mean() == pytest.approx(share, abs=0.015)
+
+
+@given(
+    share=st.floats(0, 1),
+    fpr=st.floats(0, 0.5),
+    gap=st.floats(0.05, 0.5),
+    n=st.integers(1, 500),
+)
+def test_estimate_inverts_the_expected_flag_rate(share, fpr, gap, n):
+    tpr = fpr + gap
+    expected_flags = n * (tpr * share + fpr * (1 - share))
+    est = estimate_fake_share(np.array([float(n)]), np.array([expected_flags]), tpr, fpr)
+    assert est["share_raw"].iloc[0] == pytest.approx(share, abs=1e-9)
+    assert est["n"].iloc[0] == n and est["tpr"].iloc[0] == tpr and est["fpr"].iloc[0] == fpr
+
+
+@given(n=st.integers(0, 300), data=st.data())
+def test_estimate_is_a_share_or_unknown(n, data):
+    k = data.draw(st.integers(0, n))
+    est = estimate_fake_share(pd.Series([float(n)], index=["x"]), [float(k)], 0.7, 0.2)
+    assert list(est.index) == ["x"]
+    value = est["fake_share"].iloc[0]
+    assert np.isnan(value) if n == 0 else 0.0 <= value <= 1.0
+
+
+@pytest.mark.parametrize("tpr, fpr", [(0.3, 0.3), (0.2, 0.4), (1.2, 0.1), (0.8, -0.1)])
+def test_estimate_rejects_uninformative_or_impossible_rates(tpr, fpr):
+    with pytest.raises(ValueError, match="fpr < tpr"):
+        estimate_fake_share(np.array([10.0]), np.array([3.0]), tpr, fpr)
+
+
+def test_model_returning_the_wrong_number_of_probabilities_is_an_error():
+    class Broken(ToyModel):
+        def predict_fake(self, X):
+            return np.zeros(len(X) + 1)
+
+    with pytest.raises(ValueError, match="probabilities"):
+        audience_features(_audience(), _creators(), Broken())
