@@ -1,0 +1,769 @@
+"""Niche topic vectors from each creator's bio, captions and hashtags.
+
+A creator's text becomes one document (:func:`creator_documents`); a fitted :class:`TopicModel`
+maps documents to a distribution over ``n_topics`` topics; :func:`topic_features` turns that into
+float columns ``topic_00`` ... plus the dominant topic, how concentrated the niche is and how much
+text there was.
+
+Tokens work for any script without a language model: words (runs of letters, marks and digits)
+for scripts written with spaces, and overlapping character bigrams for runs of Han, kana, Thai,
+Lao, Khmer and Myanmar, which are written without spaces (the CJK bigram scheme of Lucene's
+``CJKAnalyzer``). Words inside a hashtag count ``hashtag_weight`` times, words inside a mention
+are dropped. Tokenising and hashing are vectorised over the whole batch with NumPy: character
+n-grams through scikit-learn's ``TfidfVectorizer`` manage about 530 creators/s on one core, and a
+per-token Python loop cannot reach the >= 10,000 creators/s this builder needs.
+
+Topic shares come from non-negative least squares against the frozen NMF topics, solved with a
+fixed number of coordinate-descent sweeps per row, so a creator's vector never depends on which
+other creators are in the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import NMF
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+from features.catalog import Feature
+
+__all__ = ["FEATURES", "TopicModel", "creator_documents", "topic_features"]
+
+N_TOPICS = 24
+
+# Topic columns follow ``TopicModel.n_topics``; this tuple lists the default 24.
+FEATURES: tuple[Feature, ...] = (
+    *(
+        Feature(
+            f"topic_{k:02d}",
+            f"share of the creator's text in topic {k} of the fitted topic model",
+            "share 0-1",
+            "creators.bio, posts.caption",
+        )
+        for k in range(N_TOPICS)
+    ),
+    Feature(
+        "topic_dominant",
+        "index of the creator's largest topic (a category code, not an amount)",
+        "topic index",
+        "creators.bio, posts.caption",
+    ),
+    Feature(
+        "topic_concentration",
+        "niche focus: 1 - Shannon entropy of the topic shares / log(n_topics); "
+        "1 = a single topic, 0 = spread evenly over all",
+        "0-1",
+        "creators.bio, posts.caption",
+    ),
+    Feature(
+        "topic_text_chars",
+        "characters of text the topic vector is based on (bio and the recent captions used); "
+        "0 when the creator has no text",
+        "characters",
+        "creators.bio, posts.caption",
+    ),
+)
+
+# Text used per creator: 12 recent captions run at ~16,000 creators/s on one core with a niche
+# purity of 0.75 on a synthetic 4-language corpus; 20 captions give 0.76 at ~11,000/s.
+MAX_CAPTIONS = 12
+MAX_CAPTION_CHARS = 300
+MAX_BIO_CHARS = 400
+
+_FILES = ("topics.json", "topics_idf.npy", "topics_components.npy")
+_FORMAT = "creatorscore.topics/1"
+
+# Token hash: polynomial over code points in the odd multiplier's inverse, modulo 2**64.
+_B = 0x9E3779B97F4A7C15
+_B_INV = pow(_B, -1, 2**64)
+_MAX_WORD_CHARS = 30
+# Character classes. Odd classes belong to words (letters and marks, digits); 2 is a script
+# written without spaces; whitespace ends a hashtag or mention, punctuation only ends a word.
+_SPACE, _LETTER, _NOSPACE, _DIGIT, _PUNCT, _HASH, _AT = 0, 1, 2, 3, 4, 6, 8
+_NOSPACE_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Documents
+
+
+def creator_documents(
+    creators: pd.DataFrame,
+    posts: pd.DataFrame | None,
+    as_of: pd.Series,
+    *,
+    max_captions: int = MAX_CAPTIONS,
+    max_caption_chars: int = MAX_CAPTION_CHARS,
+    max_bio_chars: int = MAX_BIO_CHARS,
+) -> pd.Series:
+    """One text document per creator: the bio, then the most recent captions, newest first.
+
+    Hashtags stay in the captions; the topic model's tokeniser gives words inside a hashtag
+    extra weight, so they need no separate copy here. Text is capped so scoring stays fast:
+    at most ``max_captions`` captions posted before the end of the creator's ``as_of`` day, each
+    cut to ``max_caption_chars`` by keeping its start and its end (where hashtags usually are).
+
+    Parameters
+    ----------
+    creators : DataFrame
+        Contract ``creators`` table (columns creator_id, bio), loaded representation.
+    posts : DataFrame or None
+        Contract ``posts`` table (creator_id, post_id, posted_at, caption); None = no posts.
+    as_of : Series
+        Snapshot day per creator_id; posts at or after the next day are ignored. A creator
+        missing from ``as_of`` (or NaT) has no cut-off.
+    max_captions, max_caption_chars, max_bio_chars : int
+        Caps on the text used.
+
+    Returns
+    -------
+    Series of str indexed by creator_id, in the order of ``creators``; "" when there is no text.
+
+    Examples
+    --------
+    >>> creators = pd.DataFrame({"creator_id": ["a", "b"], "bio": ["Coach", None]})
+    >>> posts = pd.DataFrame({"creator_id": ["a", "a", "b"], "post_id": ["1", "2", "3"],
+    ...     "posted_at": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02"]),
+    ...     "caption": ["leg day #gym", "too late", None]})
+    >>> as_of = pd.Series(pd.to_datetime(["2024-01-02", "2024-01-02"]), index=["a", "b"])
+    >>> creator_documents(creators, posts, as_of).tolist()
+    ['Coach\\nleg day #gym', '']
+    """
+    ids = pd.Index(creators["creator_id"], name="creator_id")
+    bio = _clip(_as_text(creators["bio"]), max_bio_chars)
+    codes_parts = [np.arange(len(ids), dtype=np.int64)]
+    rank_parts = [np.full(len(ids), -1, dtype=np.int64)]
+    text_parts = [bio]
+    if posts is not None and len(posts) and max_captions > 0:
+        code, rank, caption = _recent_captions(ids, posts, as_of, max_captions)
+        codes_parts.append(code)
+        rank_parts.append(rank)
+        text_parts.append(_clip(caption, max_caption_chars))
+    code = np.concatenate(codes_parts)
+    rank = np.concatenate(rank_parts)
+    text = np.concatenate(text_parts)
+    keep = text != ""
+    code, rank, text = code[keep], rank[keep], text[keep]
+    order = np.lexsort((rank, code))
+    code, text = code[order], text[order]
+    # Join each creator's pieces with newlines in one C-level pass: mark the last piece of each
+    # creator with a record separator, join everything, split on it. A record separator that is
+    # already inside the text would misalign the split, so such text loses it first.
+    if len(text) and any("\x1e" in t for t in text):
+        text = np.array([t.replace("\x1e", " ") for t in text], dtype=object)
+    last = np.ones(len(code), dtype=bool)
+    last[:-1] = code[1:] != code[:-1]
+    joined = "".join((text + np.where(last, "\x1e", "\n")).tolist())
+    docs = np.full(len(ids), "", dtype=object)
+    docs[code[last]] = joined.split("\x1e")[:-1]
+    return pd.Series(docs, index=ids, name="document", dtype=object)
+
+
+def _as_text(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Object array of str with None/NaN as ""."""
+    arr = np.asarray(values, dtype=object)
+    return np.where(pd.isna(arr), "", arr).astype(object)
+
+
+def _clip(text: np.ndarray, limit: int) -> np.ndarray:
+    """Cut texts longer than ``limit`` to their first and last ``limit // 2`` characters."""
+    lens = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+    long = np.flatnonzero(lens > limit)
+    if long.size:
+        text = text.copy()
+        half = max(limit // 2, 1)
+        text[long] = [t[:half] + " " + t[-half:] for t in text[long]]
+    return text
+
+
+def _recent_captions(
+    ids: pd.Index, posts: pd.DataFrame, as_of: pd.Series, max_captions: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(creator position, recency rank, caption) of each creator's newest captions before as_of."""
+    code = ids.get_indexer(posts["creator_id"])
+    caption = np.asarray(posts["caption"], dtype=object)
+    posted = posts["posted_at"].to_numpy(dtype="datetime64[ns]")
+    day = pd.Series(as_of).astype("datetime64[ns]").dt.normalize()
+    cutoff = (day + pd.Timedelta(days=1)).reindex(ids).to_numpy(dtype="datetime64[ns]")
+    ok = code >= 0
+    ok[ok] = pd.notna(caption[ok])
+    limit = cutoff[np.where(ok, code, 0)]
+    # NaT as_of: no cut-off; a post without a time cannot be placed before a cut-off.
+    ok &= ~np.isnat(posted) & (np.isnat(limit) | (posted < limit))
+    code, caption, newest = code[ok], caption[ok], -posted[ok].view(np.int64)
+    # Newest first per creator; equal times fall back to post_id so that which captions are
+    # kept never depends on row order (Spark hands rows over in any order).
+    order = np.lexsort((newest, code))
+    tie = (code[order][1:] == code[order][:-1]) & (newest[order][1:] == newest[order][:-1])
+    if tie.any():
+        post_id = np.asarray(posts["post_id"], dtype=object)[ok].astype(str)
+        order = np.lexsort((pd.factorize(post_id, sort=True)[0], newest, code))
+    code, caption = code[order], caption[order]
+    start = np.r_[0, np.flatnonzero(code[1:] != code[:-1]) + 1]
+    rank = np.arange(len(code)) - np.repeat(start, np.diff(np.r_[start, len(code)]))
+    keep = rank < max_captions
+    return code[keep], rank[keep], caption[keep]
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens
+
+
+@lru_cache(maxsize=1)
+def _class_table() -> np.ndarray:
+    """Token class of every code point (``_SPACE`` ... ``_AT``), built once per process."""
+    table = np.full(0x110000, _PUNCT, dtype=np.uint8)
+    # Planes 0-1 from the Unicode database; planes 2-3 hold the CJK extensions.
+    major = np.array([unicodedata.category(chr(i)) for i in range(0x20000)])
+    first = major.astype("<U1")
+    table[:0x20000][np.isin(first, ["L", "M"])] = _LETTER
+    table[:0x20000][first == "N"] = _DIGIT
+    table[:0x20000][np.isin(major, ["Zs", "Zl", "Zp", "Cc"])] = _SPACE
+    table[0x20000:0x40000] = _NOSPACE
+    for lo, hi in _NOSPACE_RANGES:
+        block = table[lo : hi + 1]
+        block[(block & 1) == 1] = _NOSPACE
+    table[ord("#")], table[ord("@")] = _HASH, _AT
+    return table
+
+
+@lru_cache(maxsize=4)
+def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``B_INV**j`` and ``B**j`` modulo 2**64 for j < size (uint64 arithmetic wraps)."""
+    inv = np.full(size, _B_INV, dtype=np.uint64)
+    fwd = np.full(size, _B, dtype=np.uint64)
+    inv[0] = fwd[0] = 1
+    return np.cumprod(inv), np.cumprod(fwd)
+
+
+def _prepare(documents: Iterable[str | None] | pd.Series) -> list[str]:
+    """Documents as NFKC-normalised lower-case str; None/NaN become ""."""
+    if isinstance(documents, str | bytes):
+        raise TypeError("expected an iterable of text documents, got a single string")
+    arr = np.asarray(list(documents) if not hasattr(documents, "__len__") else documents, object)
+    if arr.ndim != 1:
+        raise ValueError(f"expected a 1-d sequence of text documents, got shape {arr.shape}")
+    bad = [v for v in arr if not (isinstance(v, str) or v is None or v is pd.NA or v != v)]
+    if bad:
+        raise TypeError(f"documents must be str or None, got {type(bad[0]).__name__}")
+    text = _as_text(arr)
+    # NFKC folds full-width letters and the full-width '#' into their plain forms.
+    return [unicodedata.normalize("NFKC", t).lower() if t else "" for t in text]
+
+
+def _chunks(texts: list[str], max_chars: int = 1 << 20) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) document ranges of about ``max_chars`` characters each."""
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+    ends = np.cumsum(lens)
+    bounds = [0]
+    while bounds[-1] < len(texts):
+        base = ends[bounds[-1] - 1] if bounds[-1] else 0
+        stop = int(np.searchsorted(ends, base + max_chars, side="right"))
+        bounds.append(max(stop, bounds[-1] + 1))
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _tokens(
+    texts: list[str], hashtag_weight: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Tokens of prepared documents: (doc, hash, weight, start, length, joined text).
+
+    Words are runs of letters, marks and digits with 2-30 characters, not all digits; runs in
+    scripts without spaces give overlapping character bigrams (a lone character gives itself).
+    Tokens after a '#' up to the next whitespace weigh ``hashtag_weight``; tokens after an '@'
+    up to the next whitespace (a handle) are dropped. A token's hash is
+    ``sum(code_point[j] * B_INV**j) mod 2**64`` over its characters, as :func:`_hash_terms`
+    computes it for the token's string. Each step is one NumPy pass over the batch's text.
+    """
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # A separator before and after every document: every run starts and ends inside ``big``.
+    big = "\x00" + "\x00".join(texts) + "\x00"
+    cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    cls = _class_table()[cp]
+
+    word = (cls & 1).view(bool)
+    edges = np.flatnonzero(word[1:] != word[:-1]) + 1
+    w_start, w_end = edges[0::2], edges[1::2]
+    w_len = w_end - w_start
+    ok = (w_len >= 2) & (w_len <= _MAX_WORD_CHARS)
+    w_start, w_end, w_len = w_start[ok], w_end[ok], w_len[ok]
+    digit = np.flatnonzero(cls == _DIGIT)
+    if digit.size and w_start.size:  # drop words made only of digits (years, prices)
+        holder = np.searchsorted(w_start, digit, side="right") - 1
+        inside = (holder >= 0) & (digit < w_end[np.maximum(holder, 0)])
+        n_digits = np.bincount(holder[inside], minlength=w_start.size)
+        ok = n_digits < w_len
+        w_start, w_len = w_start[ok], w_len[ok]
+
+    ns = np.flatnonzero(cls == _NOSPACE)
+    joined = ns[1:] == ns[:-1] + 1
+    lone = np.ones(ns.size, dtype=bool)
+    lone[1:] &= ~joined
+    lone[:-1] &= ~joined
+    ns_start = np.concatenate([ns[:-1][joined], ns[lone]])
+    ns_len = np.concatenate([np.full(int(joined.sum()), 2), np.ones(int(lone.sum()), np.int64)])
+    order = np.argsort(ns_start, kind="stable")
+    start = np.concatenate([w_start, ns_start[order]])
+    length = np.concatenate([w_len, ns_len[order]])
+
+    weight = np.ones(start.size)
+    marks = np.flatnonzero(cls >= _HASH)
+    if marks.size:
+        space = np.flatnonzero(cls == _SPACE)
+        stop = space[np.searchsorted(space, marks)]  # the final separator bounds every search
+        inside = np.zeros(start.size + 1, dtype=np.int64)
+        dropped = np.zeros(start.size + 1, dtype=np.int64)
+        for first, n_first in ((0, w_start.size), (w_start.size, ns_start.size)):
+            part = start[first : first + n_first]
+            lo = np.searchsorted(part, marks, side="right") + first
+            hi = np.searchsorted(part, stop) + first
+            is_at = cls[marks] == _AT
+            for counter, sel in ((inside, ~is_at), (dropped, is_at)):
+                np.add.at(counter, lo[sel], 1)
+                np.add.at(counter, hi[sel], -1)
+        weight[np.cumsum(inside[:-1]) > 0] = hashtag_weight
+        keep = np.cumsum(dropped[:-1]) == 0
+        start, length, weight = start[keep], length[keep], weight[keep]
+
+    inv, fwd = _powers(_pow_size(cp.size))
+    prefix = np.multiply(cp, inv[: cp.size], dtype=np.uint64)
+    np.cumsum(prefix, out=prefix)
+    hashes = (prefix[start + length - 1] - prefix[start - 1]) * fwd[start]
+    doc_start = np.cumsum(lens + 1) - lens  # position of each document's first character
+    doc = np.searchsorted(doc_start, start, side="right") - 1
+    return doc, hashes, weight, start, length, big
+
+
+def _pow_size(n: int) -> int:
+    """Power table size for ``n`` code points: a power of two, so few tables get cached."""
+    return max(1 << 20, 1 << int(np.ceil(np.log2(max(n, 1)))))
+
+
+def _hash_terms(terms: list[str]) -> np.ndarray:
+    """Token hashes of term strings, as :func:`_tokens` computes them for the same text."""
+    lens = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+    cp = np.frombuffer(("\x00" + "".join(terms)).encode("utf-32-le", "surrogatepass"), "<u4")
+    start = np.cumsum(lens) - lens + 1
+    inv, fwd = _powers(_pow_size(cp.size))
+    prefix = np.multiply(cp, inv[: cp.size], dtype=np.uint64)
+    np.cumsum(prefix, out=prefix)
+    return (prefix[start + lens - 1] - prefix[start - 1]) * fwd[start]
+
+
+# --------------------------------------------------------------------------------------------
+# Model
+
+
+class TopicModel(TransformerMixin, BaseEstimator):
+    """TF-IDF over script-aware tokens, then NMF topics; documents map to topic shares.
+
+    Parameters
+    ----------
+    n_topics : int, default=24
+        Number of NMF topics.
+    max_features : int, default=20000
+        Vocabulary size: the terms in the most documents, after ``min_df`` and ``max_df``.
+    min_df : int, default=2
+        A term must appear in at least this many training documents.
+    max_df : float, default=0.5
+        Terms in more than this share of training documents are dropped (stop words in any
+        language, without a stop-word list).
+    hashtag_weight : float, default=3.0
+        How many times a word inside a hashtag counts; hashtags are the strongest niche signal.
+    sublinear_tf : bool, default=True
+        Use ``1 + log(tf)`` so that one repeated word cannot dominate a creator's vector.
+    max_iter : int, default=400
+        NMF fitting iterations (coordinate descent).
+    transform_sweeps : int, default=30
+        Coordinate-descent sweeps of the per-document non-negative least squares in
+        :meth:`transform`; fixed, so a row's result never depends on the rest of the batch.
+    random_state : int, default=0
+        Seed for NMF.
+
+    Attributes
+    ----------
+    terms_ : list of str
+        Vocabulary, in column order.
+    idf_ : ndarray of shape (n_terms,)
+        Smoothed inverse document frequency, ``log((1 + n) / (1 + df)) + 1``.
+    components_ : ndarray of shape (n_topics, n_terms)
+        Topic term weights, each row scaled to unit Euclidean norm.
+    topic_labels_ : list of str
+        The three heaviest terms of each topic, e.g. ``"gym / workout / protein"``.
+
+    Notes
+    -----
+    scikit-learn's generic estimator checks feed numeric 2-d arrays; this model takes a 1-d
+    sequence of text, so only the API checks that do not fit on numbers apply (see the tests).
+
+    Examples
+    --------
+    >>> docs = ["gym workout #fitness", "workout protein #gym", "pasta recipe #food",
+    ...         "recipe dinner #pasta"]
+    >>> model = TopicModel(n_topics=2, min_df=1, max_df=1.0).fit(docs)
+    >>> shares = model.transform(["protein workout", "dinner pasta", ""])
+    >>> shares.round(2).tolist()[:2], bool(np.isnan(shares[2]).all())
+    ([[1.0, 0.0], [0.0, 1.0]], True)
+    """
+
+    def __init__(
+        self,
+        n_topics: int = N_TOPICS,
+        *,
+        max_features: int = 20_000,
+        min_df: int = 2,
+        max_df: float = 0.5,
+        hashtag_weight: float = 3.0,
+        sublinear_tf: bool = True,
+        max_iter: int = 400,
+        transform_sweeps: int = 30,
+        random_state: int = 0,
+    ):
+        self.n_topics = n_topics
+        self.max_features = max_features
+        self.min_df = min_df
+        self.max_df = max_df
+        self.hashtag_weight = hashtag_weight
+        self.sublinear_tf = sublinear_tf
+        self.max_iter = max_iter
+        self.transform_sweeps = transform_sweeps
+        self.random_state = random_state
+
+    # -- fitting ---------------------------------------------------------------------------
+
+    def fit(self, documents: Iterable[str | None], y=None) -> TopicModel:
+        """Learn the vocabulary, idf and NMF topics from training documents.
+
+        Parameters
+        ----------
+        documents : sequence of str or None
+            One document per creator (:func:`creator_documents`).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        texts = _prepare(documents)
+        n_docs = len(texts)
+        doc, hashes, weight, where, bigs = _all_tokens(texts, self.hashtag_weight)
+        # Document frequency per distinct hash, and one spelling of each for the vocabulary.
+        order = np.lexsort((doc, hashes))
+        h_sorted, d_sorted = hashes[order], doc[order]
+        new_term = np.r_[True, h_sorted[1:] != h_sorted[:-1]]
+        new_pair = new_term | np.r_[True, d_sorted[1:] != d_sorted[:-1]]
+        term_first = np.flatnonzero(new_term)
+        df = np.zeros(0, dtype=np.int64)
+        if term_first.size:
+            df = np.add.reduceat(new_pair.astype(np.int64), term_first)
+        ok = (df >= self.min_df) & (df <= self.max_df * n_docs)
+        terms = [bigs[c][s : s + n] for c, s, n in where[order[term_first[ok]]].tolist()]
+        df = df[ok]
+        # Most frequent first; ties by the term itself so the vocabulary is reproducible.
+        rank = sorted(range(len(terms)), key=lambda i: (-df[i], terms[i]))[: self.max_features]
+        if len(rank) < self.n_topics or n_docs < self.n_topics:
+            raise ValueError(
+                f"{n_docs} documents with {len(rank)} terms passing min_df={self.min_df} and "
+                f"max_df={self.max_df} cannot make n_topics={self.n_topics} topics"
+            )
+        self.terms_ = [terms[i] for i in rank]
+        self.idf_ = np.log((1.0 + n_docs) / (1.0 + df[rank].astype(np.float64))) + 1.0
+        self._index_terms()
+        x = self._tfidf(doc, hashes, weight, n_docs)
+        nmf = NMF(
+            n_components=self.n_topics,
+            init="nndsvda",
+            solver="cd",
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
+        nmf.fit(x)
+        comp = nmf.components_.astype(np.float64)
+        norms = np.linalg.norm(comp, axis=1, keepdims=True)
+        self.components_ = np.divide(comp, norms, out=np.zeros_like(comp), where=norms > 0)
+        self.topic_labels_ = self._labels()
+        return self
+
+    def _index_terms(self) -> None:
+        """A hash table from term hash to column, for vectorised vocabulary look-up."""
+        hashes = _hash_terms(self.terms_)
+        if len(np.unique(hashes)) < len(hashes):
+            raise ValueError("two vocabulary terms share a hash; the vocabulary is corrupt")
+        self._term_index = pd.Index(hashes)
+
+    def _tfidf(
+        self, doc: np.ndarray, hashes: np.ndarray, weight: np.ndarray, n_docs: int
+    ) -> sp.csr_matrix:
+        """L2-normalised tf-idf rows from token hashes; unknown tokens are dropped."""
+        col = self._term_index.get_indexer(hashes)
+        known = col >= 0
+        shape = (n_docs, len(self.terms_))
+        x = sp.csr_matrix((weight[known], (doc[known], col[known])), shape=shape)
+        x.sum_duplicates()
+        if self.sublinear_tf:
+            np.log(x.data, out=x.data)
+            x.data += 1.0
+        x.data *= self.idf_[x.indices]
+        return normalize(x, norm="l2", copy=False)
+
+    def _labels(self, n_terms: int = 3) -> list[str]:
+        """Each topic's heaviest terms joined with " / "."""
+        top = np.argsort(-self.components_, axis=1, kind="stable")[:, :n_terms]
+        return [" / ".join(self.terms_[j] for j in row) for row in top.tolist()]
+
+    # -- mapping ---------------------------------------------------------------------------
+
+    def transform(self, documents: Iterable[str | None]) -> np.ndarray:
+        """Topic shares of each document.
+
+        Parameters
+        ----------
+        documents : sequence of str or None
+
+        Returns
+        -------
+        ndarray of shape (n_documents, n_topics)
+            Non-negative rows summing to 1; NaN rows for documents with no known term.
+        """
+        check_is_fitted(self, ("components_", "idf_", "terms_"))
+        texts = _prepare(documents)
+        comp = self.components_
+        gram = comp @ comp.T
+        out = np.full((len(texts), comp.shape[0]), np.nan)
+        for a, b in _chunks(texts):
+            doc, hashes, weight, *_ = _tokens(texts[a:b], self.hashtag_weight)
+            x = self._tfidf(doc, hashes, weight, b - a)
+            out[a:b] = _shares(_nnls(np.asarray(x @ comp.T), gram, self.transform_sweeps))
+        return out
+
+    def transform_brief(self, texts: str | Iterable[str | None]) -> np.ndarray:
+        """Map brand briefs (or any free text) into the creators' topic space.
+
+        Parameters
+        ----------
+        texts : str or sequence of str
+            One brief, or one per brand.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_topics), rows summing to 1 (NaN: no known term).
+
+        Examples
+        --------
+        >>> docs = ["gym workout #fitness", "workout protein #gym", "pasta recipe #food",
+        ...         "recipe dinner #pasta"]
+        >>> model = TopicModel(n_topics=2, min_df=1, max_df=1.0).fit(docs)
+        >>> model.transform_brief("Protein bars for your workout").round(2).tolist()
+        [[1.0, 0.0]]
+        """
+        return self.transform([texts] if isinstance(texts, str) else texts)
+
+    # -- files -----------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> dict[str, str]:
+        """Write the fitted model as JSON and ``.npy`` files (no pickle).
+
+        Returns
+        -------
+        dict
+            ``{file name: sha256}`` of the files written, for :meth:`load`.
+        """
+        check_is_fitted(self, ("components_", "idf_", "terms_"))
+        meta = {"format": _FORMAT, "params": self.get_params(), "terms": self.terms_}
+        files = {
+            "topics.json": json.dumps(
+                meta, ensure_ascii=False, sort_keys=True, indent=1, allow_nan=False
+            ).encode("utf-8"),
+            "topics_idf.npy": _npy_bytes(self.idf_),
+            "topics_components.npy": _npy_bytes(self.components_),
+        }
+        root = Path(folder)
+        root.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for name, data in files.items():
+            (root / name).write_bytes(data)
+            out[name] = hashlib.sha256(data).hexdigest()
+        return out
+
+    @classmethod
+    def load(cls, folder: str | Path, checksums: Mapping[str, str] | None = None) -> TopicModel:
+        """Read a model written by :meth:`save`, rebuilding the vocabulary look-up.
+
+        Parameters
+        ----------
+        folder : path
+        checksums : dict, optional
+            ``{file name: sha256}`` as returned by :meth:`save`; when given, every file must
+            match before anything is parsed (the bytes checked are the bytes parsed).
+
+        Raises
+        ------
+        ValueError
+            Naming the file, when a checksum is missing or differs, or a file is malformed.
+        """
+        root = Path(folder)
+        raw = {}
+        for name in _FILES:
+            path = root / name
+            if not path.is_file():
+                raise ValueError(f"{path}: topic model file is missing")
+            raw[name] = path.read_bytes()
+            if checksums is not None:
+                if name not in checksums:
+                    raise ValueError(f"{path}: no SHA-256 given for this file; refusing it")
+                digest = hashlib.sha256(raw[name]).hexdigest()
+                if digest != checksums[name]:
+                    raise ValueError(
+                        f"{path}: SHA-256 mismatch (expected {checksums[name]}, got {digest}); "
+                        "the file was modified, refusing to load it"
+                    )
+        try:
+            meta = json.loads(raw["topics.json"].decode("utf-8"))
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"unknown format {meta.get('format')!r}")
+            model = cls(**meta["params"])
+            terms = meta["terms"]
+            if not (isinstance(terms, list) and all(isinstance(t, str) for t in terms)):
+                raise ValueError("terms must be a list of strings")
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            msg = f"{root / 'topics.json'}: not a valid topic model file: {err}"
+            raise ValueError(msg) from err
+        idf = _npy_load(root / "topics_idf.npy", raw["topics_idf.npy"], (len(terms),))
+        comp = _npy_load(
+            root / "topics_components.npy",
+            raw["topics_components.npy"],
+            (model.n_topics, len(terms)),
+        )
+        model.terms_, model.idf_, model.components_ = terms, idf, comp
+        model._index_terms()
+        model.topic_labels_ = model._labels()
+        return model
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr, dtype="<f8"), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _npy_load(path: Path, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    """A finite float64 array of ``shape`` from ``.npy`` bytes, never unpickling anything."""
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(f"{path}: not a valid .npy array: {err}") from err
+    if arr.dtype != np.dtype("<f8") or arr.shape != shape or not np.isfinite(arr).all():
+        raise ValueError(
+            f"{path}: expected finite float64 of shape {shape}, got {arr.dtype} {arr.shape}"
+        )
+    return arr
+
+
+def _all_tokens(
+    texts: list[str], hashtag_weight: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Tokens of all documents, chunk by chunk: doc, hash, weight, (chunk, start, length), texts."""
+    parts, bigs = [], []
+    for c, (a, b) in enumerate(_chunks(texts)):
+        doc, hashes, weight, start, length, big = _tokens(texts[a:b], hashtag_weight)
+        where = np.column_stack([np.full(start.size, c), start, length])
+        parts.append((doc + a, hashes, weight, where))
+        bigs.append(big)
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.astype(np.uint64), empty.astype(float), np.zeros((0, 3), int), []
+    doc, hashes, weight, where = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return doc, hashes, weight, where, bigs
+
+
+def _nnls(xht: np.ndarray, gram: np.ndarray, sweeps: int) -> np.ndarray:
+    """Non-negative W minimising ``||X - W H||`` row by row, by coordinate descent (HALS).
+
+    ``xht`` is ``X @ H.T`` and ``gram`` is ``H @ H.T``. Every row is updated independently for a
+    fixed number of sweeps, starting from zero as scikit-learn's NMF does with fixed topics.
+    """
+    n, k = xht.shape
+    w = np.zeros((n, k), order="F")
+    xht = np.asfortranarray(xht)
+    diag = np.diag(gram).copy()
+    diag[diag <= 0] = 1.0
+    for _ in range(sweeps):
+        for t in range(k):
+            step = (xht[:, t] - w @ gram[:, t]) / diag[t]
+            np.maximum(w[:, t] + step, 0.0, out=w[:, t])
+    return w
+
+
+def _shares(w: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum 1; all-zero rows become NaN."""
+    total = w.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, w / total, np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+# Features
+
+
+def topic_features(
+    creators: pd.DataFrame,
+    posts: pd.DataFrame | None,
+    as_of: pd.Series,
+    model: TopicModel | None,
+) -> pd.DataFrame:
+    """Topic columns per creator: shares, dominant topic, concentration and text length.
+
+    Parameters
+    ----------
+    creators, posts : DataFrame
+        Contract tables, loaded representation; ``posts`` may be None.
+    as_of : Series
+        Snapshot day per creator_id; later posts are ignored.
+    model : TopicModel or None
+        Fitted model; None gives NaN topic columns (``topic_text_chars`` is still measured).
+
+    Returns
+    -------
+    DataFrame indexed by creator_id in the order of ``creators``, float64 columns
+    ``topic_00`` ... ``topic_{n_topics-1}``, ``topic_dominant``, ``topic_concentration``,
+    ``topic_text_chars`` (see ``FEATURES``). Topic shares are NaN when the creator has no text
+    with a term the model knows.
+    """
+    docs = creator_documents(creators, posts, as_of)
+    k = model.n_topics if model is not None else N_TOPICS
+    if model is None:
+        shares = np.full((len(docs), k), np.nan)
+    else:
+        shares = model.transform(docs.to_numpy())
+    known = ~np.isnan(shares).any(axis=1)
+    dominant = np.where(known, np.argmax(np.nan_to_num(shares), axis=1), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(shares > 0, shares * np.log(shares), 0.0)
+    entropy = -plogp.sum(axis=1)
+    concentration = 1.0 - entropy / np.log(k) if k > 1 else np.ones(len(docs))
+    frame = pd.DataFrame(shares, index=docs.index, columns=[f"topic_{j:02d}" for j in range(k)])
+    frame["topic_dominant"] = dominant
+    frame["topic_concentration"] = np.where(known, concentration, np.nan)
+    frame["topic_text_chars"] = np.fromiter(map(len, docs), dtype=np.float64, count=len(docs))
+    return frame.astype(np.float64)
