@@ -1,0 +1,365 @@
+"""Brand fit: pair features for (brand, creator) and a LightGBM LambdaRank model over them.
+
+Pair features (:func:`pair_features`, one row per pair, all computed as brand x creator matrix
+operations, never a loop over pairs):
+
+=========================  ====================================================================
+``fit_topic_cosine``       cosine between the brief's topic vector and the creator's
+``fit_top3_overlap``       topics shared by the brief's and the creator's top 3 (0-3)
+``fit_excluded_hits``      creator top-3 topics that are excluded topics (0-3; NaN: none given)
+``fit_excluded_share``     share of the creator's topic weight on excluded topics (NaN: none)
+``fit_country_match``      1 if the creator's country is a target country (NaN: either unknown)
+``fit_in_size_window``     1 if followers lie inside [min_followers, max_followers] (NaN: no window)
+``fit_size_log_distance``  log10 distance outside the window: < 0 too small, > 0 too big, 0 inside
+``fit_eng_quality``        the creator's ``eng_er_vs_expected``
+``fit_fraud_risk``         the creator's calibrated fraud risk
+=========================  ====================================================================
+
+The contract's audience sample carries no follower country, so "country match" uses the
+creator's own ``country``.
+
+:class:`FitModel` ranks creators within each brand (``objective="lambdarank"``, queries =
+brands, folds and early stopping grouped by brand). ``fit_score`` is an isotonic map, fitted on
+out-of-fold pairs, from the ranking score to P(outcome >= 2) ("good" or "excellent"), so it is
+in [0, 1] and comparable across brands; ``fit_rank`` is 1 for the best creator of each brand,
+ties broken by ``creator_id``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from models import metrics
+from models._binary import CalibratedBooster
+from models._boosting import cross_fit, feature_matrix, make_params, train_final
+from models.calibration import IsotonicCalibrator
+
+__all__ = ["PAIR_FEATURES", "pair_features", "brand_topics", "rank_within", "FitModel"]
+
+PAIR_FEATURES: tuple[str, ...] = (
+    "fit_topic_cosine",
+    "fit_top3_overlap",
+    "fit_excluded_hits",
+    "fit_excluded_share",
+    "fit_country_match",
+    "fit_in_size_window",
+    "fit_size_log_distance",
+    "fit_eng_quality",
+    "fit_fraud_risk",
+)
+
+# An excluded-topics text counts as naming a topic when that topic carries at least this share
+# of the text's strongest topic weight: short phrases spread a little weight over unrelated
+# topics, which must not count as exclusions.
+_EXCLUDED_RELATIVE_WEIGHT = 0.5
+_TOP = 3
+# Topic share columns only (topic_00 ...), not topic_dominant / topic_concentration.
+_TOPIC_COLUMN = re.compile(r"topic_\d+")
+
+
+def _topic_matrix(frame: pd.DataFrame, ids: pd.Index, cols: list[str]) -> np.ndarray:
+    return frame.reindex(ids)[cols].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _top_hot(m: np.ndarray, k: int = _TOP) -> np.ndarray:
+    """Multi-hot of each row's k largest positive weights (ties: lower topic index first)."""
+    filled = np.where(np.isnan(m), -np.inf, m)
+    top = np.argsort(-filled, axis=1, kind="stable")[:, :k]
+    hot = np.zeros(m.shape, dtype="float64")
+    np.put_along_axis(hot, top, 1.0, axis=1)
+    return hot * (filled > 0)
+
+
+def _col(frame: pd.DataFrame, name: str, ids: pd.Index) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(ids), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").reindex(ids).to_numpy("float64", np.nan)
+
+
+def pair_features(
+    brands: pd.DataFrame,
+    creators: pd.DataFrame,
+    creator_features: pd.DataFrame,
+    brief_topics: pd.DataFrame,
+    excluded_topics: pd.DataFrame | None = None,
+    fraud_risk: pd.Series | None = None,
+    pairs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Features of each (brand, creator) pair for the fit model.
+
+    Parameters
+    ----------
+    brands : contract ``brands`` table (``brand_id``; optional ``target_countries``,
+        ``min_followers``, ``max_followers``).
+    creators : contract ``creators`` table (``creator_id``, ``followers``; optional ``country``).
+    creator_features : feature frame indexed by creator_id with ``topic_*`` columns and
+        ``eng_er_vs_expected`` (missing columns give NaN features).
+    brief_topics : topic vector of each brand's brief, indexed by brand_id, same ``topic_*``
+        columns as ``creator_features``.
+    excluded_topics : topic vector of each brand's ``excluded_topics`` text, indexed by brand_id;
+        brands absent or all-NaN have no exclusions (NaN exclusion features).
+    fraud_risk : calibrated fraud risk indexed by creator_id.
+    pairs : ``brand_id``, ``creator_id`` pairs to build; default every brand x every creator
+        (brands in table order, creators in table order within each brand).
+
+    Returns
+    -------
+    DataFrame with ``brand_id``, ``creator_id`` and the :data:`PAIR_FEATURES` columns (float64),
+    one row per pair, in the order of ``pairs``.
+    """
+    b_ids = pd.Index(brands["brand_id"].astype(str), name="brand_id")
+    c_ids = pd.Index(creators["creator_id"].astype(str), name="creator_id")
+    if pairs is None:
+        bi = np.repeat(np.arange(len(b_ids)), len(c_ids))
+        ci = np.tile(np.arange(len(c_ids)), len(b_ids))
+    else:
+        bi = b_ids.get_indexer(pairs["brand_id"].astype(str))
+        ci = c_ids.get_indexer(pairs["creator_id"].astype(str))
+        unknown = [*pairs["brand_id"][bi < 0].unique(), *pairs["creator_id"][ci < 0].unique()]
+        if unknown:
+            raise KeyError(f"pairs name unknown brand or creator ids: {unknown[:10]}")
+
+    cols = sorted(c for c in brief_topics.columns if _TOPIC_COLUMN.fullmatch(str(c)))
+    missing = [c for c in cols if c not in creator_features.columns]
+    if not cols or missing:
+        raise KeyError(f"topic columns missing from creator_features: {missing or 'topic_*'}")
+    feats = creator_features.copy()
+    feats.index = feats.index.astype(str)
+    brief = brief_topics.copy()
+    brief.index = brief.index.astype(str)
+    B = _topic_matrix(brief, b_ids, cols)
+    C = _topic_matrix(feats, c_ids, cols)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bn = B / np.linalg.norm(B, axis=1, keepdims=True)
+        cn = C / np.linalg.norm(C, axis=1, keepdims=True)
+    cos = (bn @ cn.T)[bi, ci]
+    c_hot = _top_hot(C)
+    c_known = ~np.isnan(C).any(axis=1)
+    overlap = np.where(
+        c_known[ci] & ~np.isnan(B).any(axis=1)[bi], (_top_hot(B) @ c_hot.T)[bi, ci], np.nan
+    )
+
+    if excluded_topics is not None:
+        exc = excluded_topics.copy()
+        exc.index = exc.index.astype(str)
+        E = _topic_matrix(exc, b_ids, cols)
+    else:
+        E = np.full(B.shape, np.nan)
+    has_exc = ~np.isnan(E).all(axis=1) & (np.nan_to_num(E) > 0).any(axis=1)
+    E0 = np.nan_to_num(E)
+    e_set = _top_hot(E0) * (E0 >= _EXCLUDED_RELATIVE_WEIGHT * E0.max(axis=1, keepdims=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_share = C / np.nansum(np.clip(C, 0, None), axis=1, keepdims=True)
+    ok = has_exc[bi] & c_known[ci]
+    hits = np.where(ok, (e_set @ c_hot.T)[bi, ci], np.nan)
+    exc_share = np.where(ok, (e_set @ np.nan_to_num(c_share).T)[bi, ci], np.nan)
+
+    # Country: brand x country incidence, looked up by each creator's country code.
+    targets = (
+        brands["target_countries"].astype(object).where(brands["target_countries"].notna(), "")
+        if "target_countries" in brands.columns
+        else pd.Series("", index=brands.index)
+    )
+    target_lists = [[t.strip().upper() for t in str(s).split(";") if t.strip()] for s in targets]
+    country = (
+        creators["country"].astype(object).where(creators["country"].notna(), None)
+        if "country" in creators.columns
+        else pd.Series(None, index=creators.index, dtype=object)
+    )
+    c_country = pd.Series([str(x).strip().upper() if x else None for x in country], dtype=object)
+    vocab = pd.Index(sorted({t for ts in target_lists for t in ts}))
+    inc = np.zeros((len(b_ids), len(vocab) + 1))  # last column: country not targeted by anyone
+    for row, ts in enumerate(target_lists):  # one pass over brands, not pairs
+        inc[row, vocab.get_indexer(ts)] = 1.0
+    code = vocab.get_indexer(c_country)
+    code = np.where(code < 0, len(vocab), code)
+    brand_has = np.array([bool(ts) for ts in target_lists])
+    country_match = np.where(
+        brand_has[bi] & c_country.notna().to_numpy()[ci], inc[bi, code[ci]], np.nan
+    )
+
+    followers = _col(creators.set_index(c_ids), "followers", c_ids)[ci]
+    lo = _col(brands.set_index(b_ids), "min_followers", b_ids)[bi]
+    hi = _col(brands.set_index(b_ids), "max_followers", b_ids)[bi]
+    has_window = ~(np.isnan(lo) & np.isnan(hi))
+    lo0, hi0 = np.where(np.isnan(lo), 0.0, lo), np.where(np.isnan(hi), np.inf, hi)
+    f = np.where(np.isnan(followers), np.nan, np.maximum(followers, 1.0))
+    inside = np.where(has_window & ~np.isnan(f), ((f >= lo0) & (f <= hi0)).astype(float), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        below = np.log10(np.maximum(lo0, 1.0) / f)
+        above = np.log10(f / hi0)
+    dist = np.where(f < lo0, -below, np.where(f > hi0, above, 0.0))
+    dist = np.where(np.isnan(inside), np.nan, dist)
+
+    fraud = (
+        fraud_risk.set_axis(fraud_risk.index.astype(str)).reindex(c_ids).to_numpy("float64")[ci]
+        if fraud_risk is not None
+        else np.full(len(ci), np.nan)
+    )
+    out = pd.DataFrame(
+        {
+            "brand_id": b_ids.to_numpy(dtype=object)[bi],
+            "creator_id": c_ids.to_numpy(dtype=object)[ci],
+            "fit_topic_cosine": cos,
+            "fit_top3_overlap": overlap,
+            "fit_excluded_hits": hits,
+            "fit_excluded_share": exc_share,
+            "fit_country_match": country_match,
+            "fit_in_size_window": inside,
+            "fit_size_log_distance": dist,
+            "fit_eng_quality": _col(feats, "eng_er_vs_expected", c_ids)[ci],
+            "fit_fraud_risk": fraud,
+        }
+    )
+    if pairs is not None:
+        out.index = pairs.index
+    return out
+
+
+def brand_topics(text_model, brands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Topic vectors of each brand's ``brief`` and ``excluded_topics`` text, indexed by brand_id.
+
+    ``text_model`` is the fitted ``features.topics.TopicModel`` (its ``transform_brief``); a brand
+    without excluded topics (or whose text has no known term) gets an all-NaN row: no exclusions.
+    Columns are ``topic_00`` ... as in the creator feature frame.
+    """
+    ids = pd.Index(brands["brand_id"].astype(str), name="brand_id")
+    brief = np.asarray(text_model.transform_brief(list(brands["brief"])), dtype="float64")
+    cols = [f"topic_{k:02d}" for k in range(brief.shape[1])]
+    if "excluded_topics" in brands.columns:
+        texts = [t if isinstance(t, str) and t.strip() else None for t in brands["excluded_topics"]]
+        excluded = np.asarray(text_model.transform_brief(texts), dtype="float64")
+    else:
+        excluded = np.full(brief.shape, np.nan)
+    return (
+        pd.DataFrame(brief, index=ids, columns=cols),
+        pd.DataFrame(excluded, index=ids, columns=cols),
+    )
+
+
+def rank_within(groups, score, tiebreak) -> np.ndarray:
+    """Rank 1..n of ``score`` (descending) inside each group; ties go to the smaller ``tiebreak``.
+
+    Examples
+    --------
+    >>> rank_within(["a", "a", "b", "a"], [0.2, 0.9, 0.1, 0.2], ["z", "y", "x", "w"]).tolist()
+    [3, 1, 1, 2]
+    """
+    g = pd.factorize(pd.Series(np.asarray(groups, dtype=object)))[0]
+    t = pd.factorize(pd.Series(np.asarray(tiebreak, dtype=object)), sort=True)[0]
+    s = np.asarray(score, dtype="float64")
+    order = np.lexsort((t, -s, g))
+    gs = g[order]
+    start = np.r_[0, np.flatnonzero(np.diff(gs)) + 1]
+    pos = np.arange(gs.size) - np.repeat(start, np.diff(np.r_[start, gs.size]))
+    rank = np.empty(gs.size, dtype="int64")
+    rank[order] = pos + 1
+    return rank
+
+
+class FitModel(CalibratedBooster):
+    """LambdaRank model of brand x creator fit, with a 0-1 ``fit_score`` and a per-brand rank."""
+
+    kind = "fit"
+    _ID_COLUMNS = ("brand_id", "creator_id")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.good_outcome_: float = 2.0
+
+    def fit(
+        self,
+        pairs: pd.DataFrame,
+        outcome,
+        *,
+        feature_names: list[str] | None = None,
+        params: Mapping[str, object] | None = None,
+        seed: int = 0,
+        n_folds: int = 5,
+        good_outcome: int = 2,
+        max_rounds: int = 500,
+        early_stopping_rounds: int = 30,
+    ) -> Self:
+        """Train the ranker on labelled pairs (``fit_labels.outcome``, 0-3).
+
+        Parameters
+        ----------
+        pairs : ``brand_id``, ``creator_id`` and feature columns (e.g. :func:`pair_features`).
+        outcome : graded label per pair, 0 (poor) ... 3 (excellent).
+        feature_names : columns to learn from; default every column but the two ids.
+        params : LightGBM overrides; seed, n_folds : as for the fraud model, folds by brand.
+        good_outcome : ``fit_score`` estimates P(outcome >= good_outcome).
+        """
+        names = feature_names or [c for c in pairs.columns if c not in self._ID_COLUMNS]
+        Xm = feature_matrix(pairs, names)
+        y = np.asarray(outcome, dtype="float64")
+        if y.shape != (len(pairs),) or np.isnan(y).any() or (y < 0).any() or (y % 1 != 0).any():
+            raise ValueError("outcome must be one whole number >= 0 per pair, none missing")
+        g = pd.factorize(pairs["brand_id"].astype(str))[0]
+        prm = make_params(
+            {"objective": "lambdarank", "metric": "ndcg", "eval_at": [10]}, params, seed
+        )
+        oof_raw, fold, best = cross_fit(
+            Xm,
+            y,
+            g,
+            names,
+            prm,
+            n_folds=n_folds,
+            seed=seed,
+            ranking=True,
+            max_rounds=max_rounds,
+            early_stopping_rounds=early_stopping_rounds,
+        )
+        good = (y >= good_outcome).astype("float64")
+        self.calibrator_ = IsotonicCalibrator().fit(oof_raw, good)
+        oof = np.empty_like(oof_raw)
+        for k in np.unique(fold):
+            held = fold == k
+            oof[held] = (
+                IsotonicCalibrator().fit(oof_raw[~held], good[~held]).transform(oof_raw[held])
+            )
+        self.n_rounds_ = max(1, int(round(float(np.median(best)))))
+        self.booster_ = train_final(Xm, y, g, names, prm, self.n_rounds_, ranking=True)
+        self.feature_names_, self.params_, self.best_iterations_ = names, prm, best
+        self.good_outcome_ = float(good_outcome)
+        self.oof_raw_, self.oof_, self.oof_y_ = oof_raw, oof, y
+        self.metrics_ = {
+            "ndcg_at_5": metrics.ndcg_at_k(y, oof_raw, g, k=5),
+            "ndcg_at_10": metrics.ndcg_at_k(y, oof_raw, g, k=10),
+            "n_pairs": float(y.size),
+            "n_brands": float(g.max() + 1),
+        }
+        if 0 < good.sum() < good.size:
+            self.metrics_["good_roc_auc"] = metrics.roc_auc(good, oof)
+            self.metrics_["good_brier"] = metrics.brier(good, oof)
+        return self
+
+    def predict(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """``brand_id``, ``creator_id``, ``fit_score`` (0-1) and ``fit_rank`` (1 = best per brand).
+
+        Ranks order the raw ranking score, so creators that share a calibrated ``fit_score``
+        step are still told apart; equal scores go to the smaller ``creator_id``.
+        """
+        raw = self.raw_score(pairs)
+        return pd.DataFrame(
+            {
+                "brand_id": pairs["brand_id"].to_numpy(dtype=object),
+                "creator_id": pairs["creator_id"].to_numpy(dtype=object),
+                "fit_score": self.calibrator_.transform(raw),
+                "fit_rank": rank_within(pairs["brand_id"], raw, pairs["creator_id"].astype(str)),
+            },
+            index=pairs.index,
+        )
+
+    def _meta(self) -> dict:
+        return {**super()._meta(), "good_outcome": self.good_outcome_}
+
+    def _set_meta(self, meta: Mapping) -> None:
+        self.good_outcome_ = float(meta["good_outcome"])

@@ -1,0 +1,169 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import PAIR_FEATURES, ArtifactError, FitModel, pair_features, rank_within
+
+TOPICS = [f"topic_{k:02d}" for k in range(6)]
+
+
+def _frame(rows, ids, name):
+    return pd.DataFrame(rows, index=pd.Index(ids, name=name), columns=TOPICS, dtype="float64")
+
+
+def test_pair_features_by_hand():
+    brands = pd.DataFrame(
+        {
+            "brand_id": ["b1", "b2"],
+            "target_countries": ["US; gb", None],
+            "min_followers": [10_000.0, np.nan],
+            "max_followers": [100_000.0, np.nan],
+        }
+    )
+    creators = pd.DataFrame(
+        {
+            "creator_id": ["c1", "c2", "c3"],
+            "followers": [20_000.0, 1_000.0, 1_000_000.0],
+            "country": ["GB", "DE", None],
+        }
+    )
+    feats = _frame(
+        [[0.6, 0.3, 0.1, 0, 0, 0], [0, 0, 0, 0.5, 0.5, 0], [0.2, 0, 0, 0, 0, 0.8]],
+        ["c1", "c2", "c3"],
+        "creator_id",
+    ).assign(eng_er_vs_expected=[1.2, 0.3, np.nan], topic_dominant=[0.0, 3.0, 5.0])
+    brief = _frame([[0.6, 0.3, 0.1, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]], ["b1", "b2"], "brand_id")
+    excluded = _frame([[0, 0, 0, 0.1, 0.9, 0]], ["b1"], "brand_id")  # b2 excludes nothing
+    risk = pd.Series([0.1, 0.9, 0.5], index=["c1", "c2", "c3"])
+
+    out = pair_features(brands, creators, feats, brief, excluded, risk)
+    assert list(out.columns) == ["brand_id", "creator_id", *PAIR_FEATURES]
+    assert out[["brand_id", "creator_id"]].values.tolist() == [
+        ["b1", "c1"],
+        ["b1", "c2"],
+        ["b1", "c3"],
+        ["b2", "c1"],
+        ["b2", "c2"],
+        ["b2", "c3"],
+    ]
+    f = out.set_index(["brand_id", "creator_id"])
+    assert f.loc[("b1", "c1"), "fit_topic_cosine"] == pytest.approx(1.0)
+    assert f.loc[("b1", "c2"), "fit_topic_cosine"] == pytest.approx(0.0)
+    assert f.loc[("b2", "c3"), "fit_topic_cosine"] == pytest.approx(0.8 / np.hypot(0.2, 0.8))
+    assert f.loc[("b1", "c1"), "fit_top3_overlap"] == 3
+    assert f.loc[("b2", "c3"), "fit_top3_overlap"] == 1
+    # b1 excludes topic 4 only (topic 3 is under half the strongest weight); c2's top 3 has it.
+    assert f.loc[("b1", "c2"), "fit_excluded_hits"] == 1
+    assert f.loc[("b1", "c2"), "fit_excluded_share"] == pytest.approx(0.5)
+    assert f.loc[("b1", "c1"), "fit_excluded_hits"] == 0
+    assert np.isnan(f.loc[("b2", "c2"), "fit_excluded_hits"])
+    assert f.loc[("b1", "c1"), "fit_country_match"] == 1
+    assert f.loc[("b1", "c2"), "fit_country_match"] == 0
+    assert np.isnan(f.loc[("b1", "c3"), "fit_country_match"])  # creator country unknown
+    assert np.isnan(f.loc[("b2", "c1"), "fit_country_match"])  # brand targets nowhere
+    assert f.loc[("b1", "c1"), ["fit_in_size_window", "fit_size_log_distance"]].tolist() == [1, 0]
+    assert f.loc[("b1", "c2"), "fit_size_log_distance"] == pytest.approx(-1.0)
+    assert f.loc[("b1", "c3"), "fit_size_log_distance"] == pytest.approx(1.0)
+    assert np.isnan(f.loc[("b2", "c1"), "fit_in_size_window"])
+    assert f.loc[("b1", "c2"), "fit_eng_quality"] == 0.3
+    assert f.loc[("b2", "c2"), "fit_fraud_risk"] == 0.9
+
+    some = pd.DataFrame({"brand_id": ["b2", "b1"], "creator_id": ["c3", "c2"]}, index=[7, 9])
+    sub = pair_features(brands, creators, feats, brief, excluded, risk, pairs=some)
+    assert sub.index.tolist() == [7, 9]
+    pd.testing.assert_frame_equal(
+        sub.reset_index(drop=True),
+        out.iloc[[5, 1]].reset_index(drop=True),
+    )
+    with pytest.raises(KeyError, match="c9"):
+        pair_features(brands, creators, feats, brief, pairs=some.assign(creator_id="c9"))
+
+
+def test_rank_within_breaks_ties_by_creator_id():
+    r = rank_within(["a", "a", "a", "b"], [0.5, 0.5, 0.9, 0.0], ["c2", "c1", "c3", "c1"])
+    assert r.tolist() == [3, 2, 1, 1]
+
+
+@pytest.fixture(scope="module")
+def world():
+    """12 brands x 40 creators; outcome driven by topic match, size window and country."""
+    rng = np.random.default_rng(5)
+    n_b, n_c = 12, 40
+    bt = rng.dirichlet(np.full(6, 0.3), n_b)
+    ct = rng.dirichlet(np.full(6, 0.3), n_c)
+    ct[0] = bt[0]  # the planted creator: same topics as brand b00's brief
+    brands = pd.DataFrame(
+        {
+            "brand_id": [f"b{i:02d}" for i in range(n_b)],
+            "target_countries": rng.choice(["US", "GB;US", "DE"], n_b),
+            "min_followers": 5_000.0,
+            "max_followers": 200_000.0,
+        }
+    )
+    brands.loc[0, "target_countries"] = "US"
+    creators = pd.DataFrame(
+        {
+            "creator_id": [f"c{i:02d}" for i in range(n_c)],
+            "followers": 10 ** rng.uniform(3, 6.5, n_c),
+            "country": rng.choice(["US", "GB", "DE"], n_c),
+        }
+    )
+    creators.loc[0, ["followers", "country"]] = [50_000.0, "US"]
+    feats = _frame(ct, creators["creator_id"], "creator_id").assign(
+        eng_er_vs_expected=rng.uniform(0.5, 1.5, n_c)
+    )
+    brief = _frame(bt, brands["brand_id"], "brand_id")
+    pairs = pair_features(brands, creators, feats, brief)
+    quality = (
+        3 * pairs["fit_topic_cosine"]
+        + pairs["fit_in_size_window"]
+        + pairs["fit_country_match"]
+        + rng.normal(0, 0.3, len(pairs))
+    )
+    outcome = np.digitize(quality, np.quantile(quality, [0.5, 0.75, 0.9]))
+    return pairs, outcome
+
+
+@pytest.fixture(scope="module")
+def fit_model(world, fast):
+    pairs, outcome = world
+    return FitModel().fit(pairs, outcome, params=fast, n_folds=4, max_rounds=100)
+
+
+def test_planted_creator_ranks_first_and_scores_are_sane(fit_model, world):
+    pairs, outcome = world
+    out = fit_model.predict(pairs)
+    assert out.index.equals(pairs.index)
+    top = out[(out["brand_id"] == "b00") & (out["fit_rank"] == 1)]
+    assert top["creator_id"].tolist() == ["c00"]
+    assert out["fit_score"].between(0, 1).all()
+    ranks = out.groupby("brand_id")["fit_rank"].apply(sorted)
+    assert all(r == list(range(1, 41)) for r in ranks)
+    assert fit_model.metrics_["ndcg_at_10"] > 0.8
+    good = outcome >= 2
+    assert out.loc[good, "fit_score"].mean() > out.loc[~good, "fit_score"].mean() + 0.3
+
+
+def test_fit_model_deterministic_and_round_trip(fit_model, world, fast, tmp_path):
+    pairs, outcome = world
+    again = FitModel().fit(pairs, outcome, params=fast, n_folds=4, max_rounds=100)
+    assert again.booster_.model_to_string() == fit_model.booster_.model_to_string()
+    sums = fit_model.save(tmp_path)
+    loaded = FitModel.load(tmp_path, sums)
+    pd.testing.assert_frame_equal(loaded.predict(pairs), fit_model.predict(pairs))
+    meta = tmp_path / "meta.json"
+    meta.write_text(meta.read_text().replace('"good_outcome": 2.0', '"good_outcome": 1.0'))
+    with pytest.raises(ArtifactError, match="meta.json"):
+        FitModel.load(tmp_path, sums)
+
+
+def test_fit_reasons_are_words(fit_model, world):
+    pairs, _ = world
+    planted = pairs[(pairs["brand_id"] == "b00") & (pairs["creator_id"] == "c00")]
+    (reasons,) = fit_model.reasons(planted, catalog={})
+    assert reasons and all("fit_" not in r for r in reasons)
+    topic = [r for r in reasons if r.startswith("content matches the brief")]
+    assert topic and topic[0].startswith(
+        "content matches the brief with a topic similarity of 1.00"
+    )
+    assert float(topic[0].rsplit("(", 1)[1].rstrip(")")) > 0  # a perfect match raises fit
