@@ -1,0 +1,124 @@
+"""Brands with natural-language briefs, and fit outcomes for sampled brand x creator pairs.
+
+Private to :mod:`training.simulate` (see its docstring for the fit model and its weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from training import _sim_text as text
+from training._sim_creators import COUNTRIES
+
+# Size windows (min, max followers; 0 = open): micro-focused, nano+micro, mid+macro, big, any.
+WINDOWS = ((5_000, 100_000), (1_000, 50_000), (50_000, 1_000_000), (500_000, 0), (0, 0))
+WINDOW_P = (0.3, 0.2, 0.2, 0.1, 0.2)
+
+
+def brands(rng: np.random.Generator, n_brands: int) -> tuple[pd.DataFrame, dict]:
+    """Brand table plus the brand-level facts the fit model needs."""
+    b_niche = rng.integers(0, len(text.NICHES), n_brands)
+    b_lang = rng.choice(["en", "es", "de"], n_brands, p=[0.8, 0.1, 0.1])
+    rows = []
+    facts = {"niche": b_niche, "targets": [], "excluded": [], "window": []}
+    # One small loop per brand is fine: brands are few (one per ~200 creators).
+    for i in range(n_brands):
+        niche = text.NICHES[b_niche[i]]
+        lang = str(b_lang[i])
+        names, _ = COUNTRIES[lang]
+        if lang == "en" and rng.random() < 0.2:
+            targets: tuple[str, ...] = ()
+        else:
+            k = rng.integers(1, len(names) + 1)
+            targets = tuple(sorted(rng.choice(names, k, replace=False)))
+        lo, hi = WINDOWS[rng.choice(len(WINDOWS), p=WINDOW_P)]
+        blocked = [nm for nm in text.NICHES if nm != niche and nm not in text.RELATED[niche]]
+        n_ex = rng.choice([0, 1, 2], p=[0.4, 0.4, 0.2])
+        excluded = tuple(rng.choice(blocked, n_ex, replace=False))
+        name = (rng.choice(text.BRAND_NAME_A) + rng.choice(text.BRAND_NAME_B)).title()
+        ex_text = text.OR_WORD[lang].join(
+            text.EXCLUDED_PHRASE[lang].split("|")[text.NICHES.index(e)] for e in excluded
+        )
+        brief = text.BRIEF_TEMPLATE[lang].format(
+            name=name,
+            product=text.BRAND_PRODUCT[lang].split("|")[b_niche[i]],
+            audience=rng.choice(text.BRAND_AUDIENCE[lang].split("|")),
+            values=rng.choice(text.BRAND_VALUES[lang].split("|")),
+        )
+        if excluded:
+            brief += text.EXCLUDED_TEMPLATE[lang].format(topics=ex_text)
+        rows.append(
+            {
+                "brand_id": f"b{i + 1:04d}",
+                "name": name,
+                "brief": brief,
+                "target_countries": ";".join(targets) if targets else None,
+                "min_followers": lo if lo else None,
+                "max_followers": hi if hi else None,
+                "excluded_topics": ex_text or None,
+            }
+        )
+        facts["targets"].append(targets)
+        facts["excluded"].append([text.NICHES.index(e) for e in excluded])
+        facts["window"].append((lo, hi))
+    frame = pd.DataFrame(rows)
+    for col in ("min_followers", "max_followers"):
+        frame[col] = frame[col].astype("Int64")
+    return frame, facts
+
+
+def fit_labels(
+    rng,
+    c: dict,
+    followers: np.ndarray,
+    fake_share: np.ndarray,
+    brand_ids,
+    facts: dict,
+    n_min: int,
+    n_max: int,
+) -> pd.DataFrame:
+    """Outcome 0-3 for 60-100 creators per brand, half drawn from matching niches."""
+    n = len(followers)
+    related = np.zeros((len(text.NICHES), len(text.NICHES)), dtype=bool)
+    for i, nm in enumerate(text.NICHES):
+        related[i, [text.NICHES.index(r) for r in text.RELATED[nm]]] = True
+    eng = np.clip(np.log(c["er_mult"]), -1.0, 1.0)
+    fraud = c["fraud_kind"] != "none"
+    out = []
+    for b, bid in enumerate(brand_ids):
+        niche = facts["niche"][b]
+        m = min(int(rng.integers(n_min, n_max + 1)), n)
+        pool = np.flatnonzero((c["niche"] == niche) | related[niche, c["niche"]])
+        n_match = min(m // 2, len(pool))
+        picked = rng.choice(pool, n_match, replace=False) if n_match else np.array([], int)
+        rest = np.setdiff1d(np.arange(n), picked)
+        picked = np.concatenate([picked, rng.choice(rest, m - n_match, replace=False)])
+        cn, cn2 = c["niche"][picked], c["niche2"][picked]
+        topic = np.where(cn == niche, 1.0, np.where(related[niche, cn] | (cn2 == niche), 0.55, 0.0))
+        targets = facts["targets"][b]
+        country = np.isin(c["country"][picked], targets) if targets else np.ones(m, bool)
+        lo, hi = facts["window"][b]
+        f = followers[picked].astype(float)
+        below = np.log10(np.maximum(lo, 1) / np.maximum(f, 1)) if lo else np.zeros(m)
+        above = np.log10(f / hi) if hi else np.zeros(m)
+        miss = np.clip(np.maximum(below, above), 0.0, None)
+        excluded = np.isin(cn, facts["excluded"][b]) | np.isin(cn2, facts["excluded"][b])
+        score = (
+            2.2 * topic
+            + 0.7 * country
+            + 0.6 * (miss == 0)
+            - 0.8 * miss
+            - 2.5 * excluded
+            - 1.4 * fraud[picked]
+            - 1.0 * np.clip((fake_share[picked] - 0.3) / 0.3, 0.0, 1.0)
+            + 0.4 * eng[picked]
+            + rng.normal(0.0, 0.45, m)
+        )
+        outcome = np.digitize(score, [1.0, 2.0, 2.9]).astype(np.int64)
+        out.append(
+            pd.DataFrame(
+                {"brand_id": bid, "creator_id": c["creator_id"][picked], "outcome": outcome}
+            )
+        )
+    return pd.concat(out, ignore_index=True)
