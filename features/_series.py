@@ -1,0 +1,198 @@
+"""Private segment helpers for the growth and engagement builders.
+
+Rows are sorted by creator code so that each creator is one contiguous *segment*; per-creator
+statistics are then NumPy segment reductions (``np.add.reduceat`` and friends), and medians come
+from a row-wise sorted block. A segment's result depends on its own rows only, which is what makes
+the builders partition-safe: any chunk of whole creators gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DAY_NS",
+    "NO_AS_OF",
+    "Segments",
+    "as_of_days",
+    "creator_index",
+    "day_numbers",
+    "fractional_days",
+    "lag",
+]
+
+DAY_NS = 86_400 * 10**9
+# Day number used for a creator whose as_of is unknown: later than any real date, so nothing is
+# cut off; the builders then measure "days ago" from the creator's latest row instead.
+NO_AS_OF = np.int64(2**40)
+
+
+def creator_index(creators: pd.DataFrame) -> pd.Index:
+    """The output index: ``creators["creator_id"]`` in input order, named ``creator_id``."""
+    return pd.Index(creators["creator_id"].to_numpy(dtype=object), name="creator_id")
+
+
+def day_numbers(values) -> np.ndarray:
+    """Whole days since 1970-01-01 (int64, floor) of datetime-like values; NaT -> ``NO_AS_OF``."""
+    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
+    nat = ns == np.iinfo(np.int64).min
+    days = np.floor_divide(ns, DAY_NS)
+    return np.where(nat, NO_AS_OF, days)
+
+
+def fractional_days(values) -> np.ndarray:
+    """Days since 1970-01-01 as float64, keeping the time of day; NaT -> NaN."""
+    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
+    out = ns / DAY_NS
+    out[ns == np.iinfo(np.int64).min] = np.nan
+    return out
+
+
+def as_of_days(as_of: pd.Series | None, ids: pd.Index) -> np.ndarray:
+    """Snapshot day number per creator in ``ids`` order; unknown -> ``NO_AS_OF`` (no cut-off)."""
+    if as_of is None:
+        return np.full(len(ids), NO_AS_OF, dtype="int64")
+    aligned = as_of.reindex(ids)
+    return day_numbers(aligned.to_numpy(dtype="datetime64[ns]"))
+
+
+def lag(values: np.ndarray, k: int, offset: np.ndarray) -> np.ndarray:
+    """``values[t - k]`` as float64, NaN where ``t - k`` falls before the row's segment start.
+
+    ``offset`` is each row's position within its segment.
+    """
+    out = np.empty(len(values))
+    out[:k] = np.nan
+    if k < len(values):
+        out[k:] = values[: len(values) - k]
+    out[offset < k] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Contiguous segments of rows, one per creator present, in creator-code order.
+
+    Attributes
+    ----------
+    starts : first row of each segment.
+    lengths : rows in each segment.
+    codes : creator code (position in the output index) of each segment.
+    """
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, sorted_codes: np.ndarray) -> Segments:
+        """Segments of a code array that is already sorted."""
+        n = len(sorted_codes)
+        if n == 0:
+            empty = np.zeros(0, dtype="int64")
+            return cls(empty, empty, empty)
+        breaks = np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1
+        starts = np.concatenate([[0], breaks]).astype("int64")
+        lengths = np.diff(np.concatenate([starts, [n]])).astype("int64")
+        return cls(starts, lengths, sorted_codes[starts].astype("int64"))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.lengths.sum())
+
+    @property
+    def ends(self) -> np.ndarray:
+        """Last row of each segment."""
+        return self.starts + self.lengths - 1
+
+    def row_segment(self) -> np.ndarray:
+        """Segment number of every row."""
+        return np.repeat(np.arange(len(self), dtype="int64"), self.lengths)
+
+    def offset(self) -> np.ndarray:
+        """Position of every row within its segment."""
+        return np.arange(self.n_rows, dtype="int64") - np.repeat(self.starts, self.lengths)
+
+    def spread(self, per_segment: np.ndarray) -> np.ndarray:
+        """Repeat one value per segment onto the segment's rows."""
+        return np.repeat(per_segment, self.lengths)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum per segment, NaN counted as 0."""
+        if len(self) == 0:
+            return np.zeros(0)
+        values = np.asarray(values, dtype="float64")
+        return np.add.reduceat(np.where(np.isnan(values), 0.0, values), self.starts)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """True rows per segment, as float64."""
+        if len(self) == 0:
+            return np.zeros(0)
+        return np.add.reduceat(mask, self.starts, dtype="int64").astype("float64")
+
+    def max(self, values: np.ndarray) -> np.ndarray:
+        """Max per segment ignoring NaN; NaN when the segment has no value."""
+        if len(self) == 0:
+            return np.zeros(0)
+        return np.fmax.reduceat(np.asarray(values, dtype="float64"), self.starts)
+
+    def min(self, values: np.ndarray) -> np.ndarray:
+        """Min per segment ignoring NaN; NaN when the segment has no value."""
+        if len(self) == 0:
+            return np.zeros(0)
+        return np.fmin.reduceat(np.asarray(values, dtype="float64"), self.starts)
+
+    def median(self, values: np.ndarray) -> np.ndarray:
+        """Median per segment ignoring NaN; NaN when the segment has no value.
+
+        Segments of similar length are laid out as rows of a NaN-padded 2-D block and sorted
+        row-wise (NaN sorts last), which is several times faster than a group-by median. The
+        loop runs over distinct block widths (a few), never over creators.
+        """
+        out = np.full(len(self), np.nan)
+        if len(self) == 0:
+            return out
+        values = np.asarray(values, dtype="float64")
+        lengths = self.lengths
+        distinct = np.unique(lengths)
+        if len(distinct) <= 32:
+            width = lengths
+        else:  # pad each segment up to the next power of two: at most twice the data
+            width = 2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype("int64")
+        last = len(values) - 1
+        for w in np.unique(width):
+            segs = np.flatnonzero(width == w)
+            cols = np.arange(w)
+            idx = np.minimum(self.starts[segs][:, None] + cols[None, :], last)
+            block = values[idx]
+            block[cols[None, :] >= lengths[segs][:, None]] = np.nan
+            block.sort(axis=1)
+            count = w - np.isnan(block).sum(axis=1)
+            rows = np.arange(len(segs))
+            lo = block[rows, np.maximum((count - 1) // 2, 0)]
+            hi = block[rows, np.minimum(count // 2, w - 1)]
+            out[segs] = np.where(count > 0, (lo + hi) / 2.0, np.nan)
+        return out
+
+    def first_argmax(self, values: np.ndarray) -> np.ndarray:
+        """Row of the first maximum per segment ignoring NaN; -1 when the segment has no value."""
+        out = np.full(len(self), -1, dtype="int64")
+        if len(self) == 0:
+            return out
+        hit = np.flatnonzero(values == self.spread(self.max(values)))
+        seg = np.searchsorted(self.starts, hit, side="right") - 1
+        first = np.concatenate([[True], seg[1:] != seg[:-1]]) if len(seg) else seg.astype(bool)
+        out[seg[first]] = hit[first]
+        return out
+
+    def scatter(self, per_segment: np.ndarray, n_creators: int) -> np.ndarray:
+        """Per-creator float64 array: the segment values at their codes, NaN elsewhere."""
+        out = np.full(n_creators, np.nan)
+        out[self.codes] = per_segment
+        return out
