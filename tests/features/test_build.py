@@ -1,0 +1,115 @@
+"""features.build on a small simulated world: shape, dtypes, catalog, and the invariants
+(future rows ignored, any chunking of creators gives identical features, scale invariance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+
+import features
+from features.catalog import catalog_markdown
+from features.dataset import load
+from features.topics import TopicModel, creator_documents
+from training.simulate import simulate
+
+AS_OF = pd.Timestamp("2026-09-15")
+
+
+@pytest.fixture(scope="module")
+def world():
+    return simulate(150, seed=11)
+
+
+@pytest.fixture(scope="module")
+def data(world):
+    return load(world.tables)
+
+
+@pytest.fixture(scope="module")
+def text_model(data):
+    docs = creator_documents(data.creators, data.posts, features.resolve_as_of(data))
+    return TopicModel(n_topics=6, max_iter=100).fit(docs)
+
+
+@pytest.fixture(scope="module")
+def built(data, text_model):
+    return features.build(data, text_model=text_model)
+
+
+def _subset(tables: dict[str, pd.DataFrame], ids) -> dict[str, pd.DataFrame]:
+    keep = set(ids)
+    return {
+        name: (t[t["creator_id"].isin(keep)] if "creator_id" in t else t)
+        for name, t in tables.items()
+    }
+
+
+def test_one_float_row_per_creator_in_order(data, built):
+    assert list(built.index) == list(data.creators["creator_id"])
+    assert built.index.name == "creator_id"
+    assert (built.dtypes == np.float64).all()
+    listed = [f.name for m in features.feature_modules() for f in m.FEATURES]
+    topic_cols = [c for c in listed if c.startswith("topic_") and c[6:].isdigit()]
+    expected = [c for c in listed if c not in topic_cols[6:]]  # the test model has 6 topics
+    assert list(built.columns) == expected
+
+
+def test_signals_are_present_for_a_normal_world(built):
+    # Most simulated creators have history and posts, so the core signals are mostly known.
+    for col in ("growth_30d_rel", "eng_er_vs_expected", "cmt_n", "aud_n_sampled", "topic_00"):
+        assert built[col].notna().mean() > 0.8, col
+
+
+def test_catalog_document_is_up_to_date():
+    on_disk = (Path(__file__).parents[2] / "docs" / "features.md").read_text(encoding="utf-8")
+    assert on_disk == catalog_markdown(), "regenerate with: python -m features > docs/features.md"
+
+
+def test_rows_after_as_of_change_nothing(world, text_model):
+    base = features.build(load(world.tables), as_of=AS_OF, text_model=text_model)
+    trimmed = dict(world.tables)
+    trimmed["follower_history"] = world.tables["follower_history"].query("date <= @AS_OF")
+    posts = world.tables["posts"]
+    trimmed["posts"] = posts[posts["posted_at"] < AS_OF + pd.Timedelta(days=1)]
+    comments = world.tables["comments"]
+    trimmed["comments"] = comments[comments["created_at"] < AS_OF + pd.Timedelta(days=1)]
+    cut = features.build(load(trimmed), as_of=AS_OF, text_model=text_model)
+    assert_frame_equal(base, cut)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(min_value=1, max_value=149), max_size=4, unique=True))
+def test_any_chunking_of_creators_gives_identical_features(world, built, text_model, cuts):
+    ids = list(world.tables["creators"]["creator_id"])
+    bounds = [0, *sorted(cuts), len(ids)]
+    parts = [
+        features.build(load(_subset(world.tables, ids[a:b])), text_model=text_model)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    assert_frame_equal(pd.concat(parts), built)
+
+
+def test_scaling_counts_together_leaves_ratios_unchanged(world):
+    scaled = {name: t.copy() for name, t in world.tables.items()}
+    scaled["creators"]["followers"] *= 3
+    scaled["follower_history"]["followers"] *= 3
+    for col in ("likes", "comments"):
+        scaled["posts"][col] *= 3
+    a = features.build(load(world.tables))
+    b = features.build(load(scaled))
+    ratio_cols = ["eng_er_median", "eng_comments_per_like", "eng_likes_cv", "growth_30d_rel"]
+    assert_frame_equal(a[ratio_cols], b[ratio_cols], rtol=1e-9)
+
+
+def test_missing_tables_give_nan_not_zero(world):
+    only = {"creators": world.tables["creators"]}
+    frame = features.build(load(only))
+    growth_eng = [c for c in frame.columns if c.startswith(("growth_", "cmt_", "aud_n"))]
+    assert frame[growth_eng].isna().all().all()
+    assert frame["profile_log10_followers"].notna().all()
