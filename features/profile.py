@@ -11,15 +11,20 @@ from features.schema import PLATFORMS
 __all__ = ["FEATURES", "profile_features"]
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("profile_log10_followers", "log10 of the follower count at the snapshot", "log10(count)",
-            "creators"),
+    Feature(
+        "profile_log10_followers",
+        "log10 of the follower count at the snapshot",
+        "log10(count)",
+        "creators",
+    ),
     Feature("profile_following_ratio", "accounts followed per follower", "ratio", "creators"),
     Feature("profile_log10_following", "log10(1 + accounts followed)", "log10(count)", "creators"),
     Feature("profile_log10_posts", "log10(1 + lifetime posts)", "log10(count)", "creators"),
     Feature("profile_followers_per_post", "followers per lifetime post", "ratio", "creators"),
     Feature("profile_is_verified", "verified badge (1/0)", "flag", "creators"),
-    Feature("profile_account_age_days", "days from account creation to the snapshot", "days",
-            "creators"),
+    Feature(
+        "profile_account_age_days", "days from account creation to the snapshot", "days", "creators"
+    ),
     Feature("profile_bio_chars", "characters in the bio", "characters", "creators"),
     *(
         Feature(f"profile_platform_{p}", f"platform is {p} (1/0)", "flag", "creators")
@@ -54,8 +59,8 @@ def profile_features(creators: pd.DataFrame, as_of: pd.Series) -> pd.DataFrame:
             "profile_log10_posts": np.log10(1.0 + posts),
             "profile_followers_per_post": followers / np.maximum(posts, 1.0),
         }
-    out["profile_is_verified"] = creators["is_verified"].astype("Float64").to_numpy(
-        dtype="float64", na_value=np.nan
+    out["profile_is_verified"] = (
+        creators["is_verified"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     )
     snap = as_of.reindex(ids).to_numpy(dtype="datetime64[ns]")
     created = creators["created_at"].to_numpy(dtype="datetime64[ns]")

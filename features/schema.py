@@ -119,7 +119,12 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("bought_followers", "bool", True, ""),
         ("source", "str", False, ""),
         ("labeled_at", "date", False, ""),
-        ("fraud_kind", "str", False, "simulator extension: none, burst, drip, likes, pod, f4f, ..."),
+        (
+            "fraud_kind",
+            "str",
+            False,
+            "simulator extension: none, burst, drip, likes, pod, f4f, ...",
+        ),
     ),
     "fit_labels": _cols(
         ("brand_id", "str", True, ""),

@@ -83,7 +83,9 @@ def test_rows_after_as_of_change_nothing(world, text_model):
     assert_frame_equal(base, cut)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(cuts=st.lists(st.integers(min_value=1, max_value=149), max_size=4, unique=True))
 def test_any_chunking_of_creators_gives_identical_features(world, built, text_model, cuts):
     ids = list(world.tables["creators"]["creator_id"])
