@@ -1,0 +1,105 @@
+"""Fixtures for the serving tests: a small simulated world and a tiny bundle trained on it.
+
+The bundle is trained with the training pipeline when it is available (``training.pipeline``),
+else directly with the models API; either way it is saved once per session and reloaded, so
+every test scores through the same checksummed folder a user would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+FAST = {"learning_rate": 0.2, "min_data_in_leaf": 10, "num_leaves": 15, "max_depth": 4}
+N_TRAIN = 300
+N_SCORE = 60
+
+
+def train_tiny_bundle(folder: Path, n_creators: int = N_TRAIN, seed: int = 3) -> Path:
+    """Train text, account, fraud and fit models on a simulated world; save them as a bundle."""
+    from features import build
+    from features.dataset import load
+    from features.topics import TopicModel, creator_documents
+    from models import AccountModel, Bundle, FitModel, FraudModel, brand_topics, pair_features
+    from training.simulate import simulate
+
+    world = simulate(n_creators, seed=seed)
+    data = load(world.tables)
+    from features import resolve_as_of
+
+    days = resolve_as_of(data)
+    docs = creator_documents(data.creators, data.posts, days)
+    text_model = TopicModel(n_topics=8, min_df=2, max_iter=100, random_state=seed).fit(docs)
+    accounts = world.labels["account_labels"].head(4000)
+    account_model = AccountModel.fit_labels(
+        accounts, params=FAST, n_folds=3, max_rounds=60, early_stopping_rounds=10
+    )
+    X = build(data, text_model=text_model, account_model=account_model)
+    labels = world.labels["fraud_labels"].set_index("creator_id")["bought_followers"]
+    y = labels.reindex(X.index).astype("float64").to_numpy()
+    fraud = FraudModel().fit(
+        X, y, X.index, params=FAST, n_folds=3, max_rounds=80, early_stopping_rounds=10
+    )
+    fit_labels = world.labels["fit_labels"]
+    brief, excluded = brand_topics(text_model, data.brands)
+    risk = pd.Series(fraud.predict_proba(X), index=X.index)
+    pairs = pair_features(
+        data.brands, data.creators, X, brief, excluded, risk, pairs=fit_labels
+    ).reset_index(drop=True)
+    fit = FitModel().fit(
+        pairs,
+        fit_labels["outcome"].to_numpy(),
+        params=FAST,
+        n_folds=3,
+        max_rounds=60,
+        early_stopping_rounds=10,
+    )
+    bundle = Bundle(
+        fraud_model=fraud,
+        feature_schema=[(c, "float64") for c in X.columns],
+        account_model=account_model,
+        fit_model=fit,
+        text_model=text_model,
+    )
+    bundle.save(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory) -> Path:
+    """A saved tiny bundle folder (trained once per session)."""
+    return train_tiny_bundle(tmp_path_factory.mktemp("bundle") / "bundle")
+
+
+@pytest.fixture(scope="session")
+def scorer(bundle_dir):
+    from serving.predict import Scorer
+
+    return Scorer.load(bundle_dir)
+
+
+@pytest.fixture(scope="session")
+def world_tables() -> dict[str, pd.DataFrame]:
+    """Contract tables of a small world, different from the training one."""
+    from training.simulate import simulate
+
+    return simulate(N_SCORE, seed=11).tables
+
+
+@pytest.fixture(scope="session")
+def world_dir(tmp_path_factory, world_tables) -> Path:
+    """The small world written as parquet."""
+    from training.simulate import World, WorldConfig, write_world
+
+    root = tmp_path_factory.mktemp("world")
+    world = World(config=WorldConfig(n_creators=N_SCORE, seed=11), tables=world_tables)
+    write_world(world, root / "in", root / "labels", fmt="parquet")
+    return root / "in"
+
+
+@pytest.fixture()
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)

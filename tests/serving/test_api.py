@@ -1,0 +1,124 @@
+"""The HTTP service, started as a real uvicorn process on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pandas as pd
+import pytest
+
+from features.schema import SCORE_COLUMNS
+
+KEY = "test-key-123"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(bundle_dir, tmp_path_factory):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CREATORSCORE_API_KEY": KEY,
+        "CREATORSCORE_MAX_CREATORS": "20",
+        "CREATORSCORE_MAX_BODY_BYTES": "400000",
+    }
+    cmd = [sys.executable, "-m", "serving.cli", "serve", "--port", str(port)]
+    log = tmp_path_factory.mktemp("service") / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([*cmd, "--model", str(bundle_dir)], env=env, stderr=err)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"service did not start: {log.read_text()}")
+        time.sleep(0.2)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _body(tables: dict[str, pd.DataFrame], ids) -> dict:
+    out = {}
+    for name in ("creators", "follower_history", "posts", "comments", "audience_sample"):
+        frame = tables[name]
+        frame = frame[frame["creator_id"].isin(ids)]
+        out[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return out
+
+
+def test_good_request_scores_in_input_order(service, world_tables, scorer):
+    ids = world_tables["creators"]["creator_id"].iloc[[4, 1, 7]].tolist()
+    body = _body(world_tables, ids)
+    body["creators"] = sorted(body["creators"], key=lambda r: ids.index(r["creator_id"]))
+    r = httpx.post(f"{service}/v1/score", json=body, headers={"X-API-Key": KEY}, timeout=30)
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert [row["creator_id"] for row in rows] == ids
+    assert list(rows[0]) == list(SCORE_COLUMNS)
+    want = scorer.score(world_tables).set_index("creator_id").loc[ids]
+    assert [row["fraud_risk"] for row in rows] == pytest.approx(want["fraud_risk"].tolist())
+    bearer = {"Authorization": f"Bearer {KEY}"}
+    info = httpx.get(f"{service}/v1/model", headers=bearer, timeout=10).json()
+    assert info["model_version"] == scorer.model_version
+    assert info["metrics"]["fraud"]["roc_auc"] > 0.5
+    assert httpx.get(f"{service}/openapi.json", timeout=10).json()["paths"]["/v1/score"]
+
+
+def test_missing_or_wrong_key_is_401(service, world_tables):
+    body = _body(world_tables, world_tables["creators"]["creator_id"][:1])
+    assert httpx.post(f"{service}/v1/score", json=body, timeout=10).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert httpx.post(f"{service}/v1/score", json=body, headers=wrong).status_code == 401
+    assert httpx.get(f"{service}/v1/model", timeout=10).status_code == 401
+
+
+def test_too_large_is_413(service, world_tables):
+    headers = {"X-API-Key": KEY}
+    big = {"creators": [{"creator_id": "x", "followers": 1, "bio": "a" * 500_000}]}
+    assert httpx.post(f"{service}/v1/score", json=big, headers=headers).status_code == 413
+    many = {"creators": [{"creator_id": f"c{i}", "followers": 10} for i in range(21)]}
+    r = httpx.post(f"{service}/v1/score", json=many, headers=headers)
+    assert r.status_code == 413 and "limit is 20" in r.json()["detail"]
+
+
+def test_contract_violations_are_422_with_row_messages(service, world_tables):
+    ids = world_tables["creators"]["creator_id"][:2].tolist()
+    body = _body(world_tables, ids)
+    body["posts"][0]["likes"] = -5
+    headers = {"X-API-Key": KEY}
+    r = httpx.post(f"{service}/v1/score", json=body, headers=headers, timeout=30)
+    assert r.status_code == 422
+    errors = r.json()["detail"]["errors"]
+    assert errors == [
+        {
+            "table": "posts",
+            "row": 1,
+            "column": "likes",
+            "creator_id": body["posts"][0]["creator_id"],
+            "problem": "negative value -5",
+        }
+    ]
+    r = httpx.post(f"{service}/v1/score?partial=true", json=body, headers=headers, timeout=30)
+    assert [row["status"] for row in r.json()["rows"]] == ["error", "ok"]
+    no_followers = {"creators": [{"creator_id": "a"}]}
+    r = httpx.post(f"{service}/v1/score", json=no_followers, headers=headers)
+    assert r.status_code == 422 and "followers" in r.json()["detail"]
+    r = httpx.post(f"{service}/v1/score", json={"creators": [], "model": "/etc"}, headers=headers)
+    assert r.status_code == 422
