@@ -88,7 +88,7 @@ def demo(
     creators: Annotated[int, typer.Option("--creators", min=50, help="World size.")] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
-    """Simulate a small creator world, load it back through the contract loader, summarise it."""
+    """Simulate a creator world, train and register the models, score every creator."""
     from serving.demo import run_demo
 
     run_demo(out, creators=creators, seed=seed, console=console)

@@ -48,3 +48,16 @@ def test_simulate_refuses_an_unknown_format(tmp_path):
     result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "w"), "--format", "xlsx"])
     assert result.exit_code == 2
     assert "parquet, csv or jsonl" in result.output
+
+
+def test_demo_runs_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = runner.invoke(app, ["demo", "--creators", "400", "--out", "demo"])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(tmp_path / "demo" / "scores.csv", keep_default_na=False)
+    creators = pd.read_parquet(tmp_path / "demo" / "data" / "creators.parquet")
+    assert list(scores["creator_id"]) == list(creators["creator_id"])
+    assert (scores["status"] == "ok").all()
+    assert "is now champion" in result.output
+    assert "mlflow ui --backend-store-uri" in result.output
