@@ -99,12 +99,14 @@ def _register_commands() -> None:
     function and this file only gives it its name."""
     from serving.commands import fit_command, report_command, score_command, serve_command
     from training.commands import train_command
+    from training.evaluate_accounts import evaluate_accounts_command
 
     app.command("train")(train_command)
     app.command("score")(score_command)
     app.command("fit")(fit_command)
     app.command("serve")(serve_command)
     app.command("report")(report_command)
+    app.command("evaluate-accounts")(evaluate_accounts_command)
 
 
 _register_commands()

@@ -238,6 +238,9 @@ def _fit_account(
         params=config.lgb_params("account"),
         seed=config.seed,
         n_folds=config.account_n_folds,
+        # The flag threshold that makes the error-corrected fake share least noisy (see
+        # models.account.min_variance_threshold and docs/evaluation.md).
+        threshold="min_variance",
         calibration=config.calibration,
         max_rounds=config.max_rounds,
         early_stopping_rounds=config.early_stopping_rounds,
