@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # files only: training runs on servers without a display
+# Figures are built on matplotlib's object API, never pyplot: no global backend switch, so a
+# notebook that trains keeps showing its own plots, and servers without a display work.
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
 
-import lightgbm as lgb  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
-from models.metrics import reliability_table  # noqa: E402
-from training.pipeline import FRAUD_KINDS, TrainResult  # noqa: E402
+from models.metrics import reliability_table
+from training.pipeline import FRAUD_KINDS, TrainResult
 
 __all__ = [
     "roc_plot",
@@ -49,7 +47,8 @@ def _kind_masks(y: np.ndarray, kind: np.ndarray) -> dict[str, np.ndarray]:
 
 def roc_plot(y: np.ndarray, p: np.ndarray, kind: np.ndarray | None = None) -> Figure:
     """ROC curve overall and per fraud kind (that kind's buyers against all non-buyers)."""
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
     fpr, tpr, _ = roc_curve(y, p)
     ax.plot(fpr, tpr, lw=2, label="all buyers")
     for k, mask in (_kind_masks(y, kind) if kind is not None else {}).items():
@@ -66,7 +65,8 @@ def roc_plot(y: np.ndarray, p: np.ndarray, kind: np.ndarray | None = None) -> Fi
 
 def pr_plot(y: np.ndarray, p: np.ndarray) -> Figure:
     """Precision-recall curve with the base rate."""
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
     prec, rec, _ = precision_recall_curve(y, p)
     ax.plot(rec, prec, lw=2)
     ax.axhline(float(np.mean(y)), ls=":", c="grey", label="base rate")
@@ -80,9 +80,8 @@ def calibration_plot(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> Figure:
     """Reliability diagram: observed buyer rate against predicted risk, with bin counts."""
     table = reliability_table(y, p, n_bins=n_bins)
     used = table["count"] > 0
-    fig, (ax, hist) = plt.subplots(
-        2, 1, figsize=(5.5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
-    )
+    fig = Figure(figsize=(5.5, 6))
+    ax, hist = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], ls=":", c="grey")
     ax.plot(table["mean_predicted"][used], table["fraction_positive"][used], "o-")
     ax.set(ylabel="observed buyer rate", title="Fraud risk calibration (validation)")
@@ -101,7 +100,8 @@ def shap_summary_plot(contrib: pd.DataFrame, X: pd.DataFrame, top: int = 20) -> 
     the feature's value rank (blue low, red high; grey unknown)."""
     values = contrib.drop(columns="bias", errors="ignore")
     order = values.abs().mean().sort_values(ascending=False).index[:top][::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(order) + 1.5))
+    fig = Figure(figsize=(7.5, 0.32 * len(order) + 1.5))
+    ax = fig.subplots()
     rng = np.random.default_rng(0)
     for row, name in enumerate(order):
         s = values[name].to_numpy()
@@ -123,7 +123,8 @@ def importance_plot(booster: lgb.Booster, title: str, top: int = 25) -> Figure:
         booster.feature_importance(importance_type="gain"), index=booster.feature_name()
     )
     gain = gain[gain > 0].sort_values().tail(top)
-    fig, ax = plt.subplots(figsize=(7, 0.28 * max(len(gain), 1) + 1.5))
+    fig = Figure(figsize=(7, 0.28 * max(len(gain), 1) + 1.5))
+    ax = fig.subplots()
     ax.barh(range(len(gain)), gain.to_numpy())
     ax.set_yticks(range(len(gain)), list(gain.index), fontsize=7)
     ax.set(xlabel="total gain", title=title)
@@ -162,6 +163,5 @@ def save_plots(result: TrainResult, folder: Path) -> list[Path]:
     for name, fig in figures.items():
         path = folder / name
         fig.savefig(path, dpi=110)
-        plt.close(fig)
         written.append(path)
     return written
