@@ -19,10 +19,14 @@ were SRF's strongest features.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.catalog import Feature
 
@@ -177,6 +181,25 @@ def _str_len(df: pd.DataFrame, col: str, pattern: str | None) -> np.ndarray:
     return pd.to_numeric(out, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _lengths_and_digits(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: characters and decimal digits of a str column (float64, NaN where unknown).
+
+    Arrow's string kernels count both in one C pass each, with no Python call per row (the
+    per-row regex was most of this module's time). ``\\p{Nd}`` is the class Python's ``\\d``
+    matches in str patterns. Columns Arrow cannot take as UTF-8 text (non-str cells from
+    hand-made frames, lone surrogates) go through the pandas string methods instead.
+    """
+    if col not in df.columns:
+        return np.full(len(df), np.nan), np.full(len(df), np.nan)
+    try:
+        arr = pa.array(df[col].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return _str_len(df, col, None), _str_len(df, col, r"\D+")
+    length = pc.utf8_length(arr).to_numpy(zero_copy_only=False).astype("float64")
+    digits = pc.count_substring_regex(arr, r"\p{Nd}").to_numpy(zero_copy_only=False)
+    return length, digits.astype("float64")
+
+
 def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     """Per-account float64 features from ``audience_sample`` (or ``account_labels``) columns.
 
@@ -208,8 +231,7 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     [4.0, 0.4444444444444444, 1.0]
     """
     n = len(accounts)
-    name_len = _str_len(accounts, "username", None)
-    name_digits = _str_len(accounts, "username", r"\D+")
+    name_len, name_digits = _lengths_and_digits(accounts, "username")
     known = ~np.isnan(name_len)
     name_len = np.where(known, name_len, _num(accounts, "username_length"))
     name_digits = np.where(known, name_digits, _num(accounts, "username_digit_count"))
@@ -220,11 +242,8 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     )
 
     if "full_name" in accounts.columns:
-        full = accounts["full_name"].astype(object).where(accounts["full_name"].notna(), None)
-        stripped = full.str.strip()
-        full_present = (stripped.str.len() > 0).astype(float).where(stripped.notna())
-        full_present = full_present.to_numpy(dtype="float64", na_value=np.nan)
-        full_digits = _str_len(accounts, "full_name", r"\D+")
+        full_present = _present(accounts["full_name"])
+        full_digits = _lengths_and_digits(accounts, "full_name")[1]
     else:
         full_present = full_digits = np.full(n, np.nan)
 
@@ -250,6 +269,24 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
         "acc_zero_posts": _flag(media == 0, media),
     }
     return pd.DataFrame(out, index=accounts.index, columns=list(ACCOUNT_FEATURES), dtype="float64")
+
+
+def _present(names: pd.Series) -> np.ndarray:
+    """1.0 where a str has a non-whitespace character, 0.0 where empty or blank, NaN where None."""
+    values = names.to_numpy(dtype=object)
+    known = names.notna().to_numpy()
+    out = np.full(len(values), np.nan)
+    try:
+        # str.isspace is False for "", so "present" is "non-empty and not all whitespace".
+        text = values[known]
+        blank = np.frompyfunc(str.isspace, 1, 1)(text).astype(bool)
+        empty = np.frompyfunc(len, 1, 1)(text).astype("int64") == 0
+    except TypeError:  # non-str cells: the pandas string methods give those NaN
+        stripped = names.astype(object).where(names.notna(), None).str.strip()
+        present = (stripped.str.len() > 0).astype(float).where(stripped.notna())
+        return present.to_numpy(dtype="float64", na_value=np.nan)
+    out[known] = (~blank & ~empty).astype("float64")
+    return out
 
 
 def _flag(condition: np.ndarray, source: np.ndarray) -> np.ndarray:
@@ -380,8 +417,7 @@ def _flag_counts(
     acc: pd.DataFrame, codes: np.ndarray, size: int, model: AccountModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Accounts scored, accounts flagged and the sum of fake probabilities, per creator code."""
-    prob = np.asarray(model.predict_fake(acc[list(model.feature_names)]), dtype="float64")
-    prob = prob.reshape(-1)
+    prob = _predict_fake(model, acc[list(model.feature_names)])
     if prob.shape[0] != len(acc):
         raise ValueError(
             f"account model returned {prob.shape[0]} probabilities for {len(acc)} accounts"
@@ -391,6 +427,30 @@ def _flag_counts(
     k = np.bincount(codes[ok], weights=prob[ok] >= model.threshold, minlength=size)
     psum = np.bincount(codes[ok], weights=prob[ok], minlength=size)
     return n, k, psum
+
+
+# Rows per prediction call when several threads share the scoring of a large sample.
+_PREDICT_CHUNK = 50_000
+
+
+def _predict_fake(model: AccountModel, X: pd.DataFrame) -> np.ndarray:
+    """``model.predict_fake(X)`` as a flat float64 array, on both cores for large samples.
+
+    Scoring follower accounts is a tree ensemble evaluated row by row, which LightGBM runs
+    without holding the GIL; chunks of rows scored in threads give each row the same number.
+    """
+    workers = min(os.cpu_count() or 1, -(-len(X) // _PREDICT_CHUNK))
+    if workers <= 1:
+        return np.asarray(model.predict_fake(X), dtype="float64").reshape(-1)
+    bounds = np.linspace(0, len(X), workers + 1).astype("int64")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = pool.map(
+            lambda lo_hi: np.asarray(
+                model.predict_fake(X.iloc[lo_hi[0] : lo_hi[1]]), dtype="float64"
+            ).reshape(-1),
+            zip(bounds[:-1], bounds[1:], strict=True),
+        )
+        return np.concatenate(list(parts))
 
 
 def _share_table(

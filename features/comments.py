@@ -263,6 +263,22 @@ def _mean_by(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
         return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
 
+# Pairs of non-negative codes packed into one int64: codes stay below 2**31 (rows of a table).
+_KEY_WIDTH = np.int64(2**31)
+
+
+def _pair_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One int64 per (a, b) pair of codes; sorting the keys sorts by a, then b."""
+    return a.astype("int64") * _KEY_WIDTH + b
+
+
+def _distinct_per_creator(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Number of distinct ``values`` per creator code, as float64 (NaN where it has no row)."""
+    per = np.unique(_pair_key(codes, values)) // _KEY_WIDTH
+    counts = np.bincount(per, minlength=size).astype("float64")
+    return np.where(counts > 0, counts, np.nan)
+
+
 def comment_features(
     comments: pd.DataFrame | None,
     posts: pd.DataFrame | None,
@@ -302,11 +318,25 @@ def comment_features(
 
     posted = np.full(len(comments), np.datetime64("NaT"), dtype="datetime64[ns]")
     if posts is not None and {"creator_id", "post_id", "posted_at"} <= set(posts.columns):
-        p = posts[["creator_id", "post_id", "posted_at"]].drop_duplicates(["creator_id", "post_id"])
-        key = pd.MultiIndex.from_frame(p[["creator_id", "post_id"]])
-        at = key.get_indexer(pd.MultiIndex.from_frame(comments[["creator_id", "post_id"]]))
-        post_times = _times(p, "posted_at")
-        posted = np.where(at >= 0, post_times[np.maximum(at, 0)], np.datetime64("NaT"))
+        # (creator, post) pairs as int64 keys: creator code times the number of distinct post
+        # ids plus the post id's code, one factorisation of both tables' post ids. Posts of
+        # creators outside ``ids`` can match no kept comment, so they are left out.
+        p_codes = ids.get_indexer(posts["creator_id"])
+        both_ids = pd.concat([posts["post_id"], comments["post_id"]], ignore_index=True)
+        pid, pid_uniques = pd.factorize(both_ids, use_na_sentinel=True)
+        width = np.int64(len(pid_uniques) + 1)  # NaN post ids share the extra slot
+        pid = np.where(pid < 0, width - 1, pid).astype("int64")
+        p_key = np.where(p_codes >= 0, p_codes * width + pid[: len(posts)], -1)
+        c_key = np.where(codes >= 0, codes * width + pid[len(posts) :], -2)
+        # The first row of each (creator, post) gives its time, as drop_duplicates would.
+        uniq, first = np.unique(p_key, return_index=True)
+        first, uniq = first[uniq >= 0], uniq[uniq >= 0]
+        at = np.searchsorted(uniq, c_key)
+        found = (at < len(uniq)) & (uniq[np.minimum(at, len(uniq) - 1)] == c_key)
+        post_times = _times(posts, "posted_at")[first]
+        posted = np.where(
+            found, post_times[np.minimum(at, max(len(uniq) - 1, 0))], np.datetime64("NaT")
+        )
         keep &= ~(posted >= cut_row)  # a comment on a post after as_of is after as_of too
 
     c = comments[keep]
@@ -317,9 +347,8 @@ def comment_features(
     n = np.bincount(codes, minlength=size).astype("float64")
     has = n > 0
     out["cmt_n"] = np.where(has, n, np.nan)
-    post_codes = pd.factorize(c["post_id"])[0]
-    pairs = pd.DataFrame({"c": codes, "p": post_codes})
-    n_posts = pairs.drop_duplicates().groupby("c").size().reindex(range(size)).to_numpy("float64")
+    post_codes = pd.factorize(c["post_id"])[0].astype("int64")
+    n_posts = _distinct_per_creator(codes, post_codes, size)
     out["cmt_per_post"] = np.where(has, n / n_posts, np.nan)
 
     if "text" in c.columns:
@@ -340,11 +369,15 @@ def comment_features(
         ]:
             out[name] = _mean_by(per_comment(col), codes, size)
 
-        norm_codes = pd.factorize(cls["norm"])[0][take]
-        dup = pd.DataFrame({"c": codes, "t": norm_codes})[~missing]
-        repeated = dup.groupby(["c", "t"])["t"].transform("size").to_numpy() > 1
+        norm_codes = pd.factorize(cls["norm"])[0][take].astype("int64")
+        known_text = ~missing
+        _, inverse, counts = np.unique(
+            _pair_key(codes[known_text], norm_codes[known_text]),
+            return_inverse=True,
+            return_counts=True,
+        )
         dup_share = np.full(len(c), np.nan)
-        dup_share[~missing] = repeated
+        dup_share[known_text] = counts[inverse] > 1
         out["cmt_duplicate_share"] = _mean_by(dup_share, codes, size)
 
         lengths = pd.Series(uniques, dtype=object).str.strip().str.len().to_numpy("float64")
@@ -355,22 +388,27 @@ def comment_features(
 
     if "commenter_id" in c.columns:
         who = c["commenter_id"].notna().to_numpy()
-        cm = pd.DataFrame(
-            {"c": codes[who], "w": pd.factorize(c["commenter_id"])[0][who], "p": post_codes[who]}
+        cc = codes[who]
+        cw = pd.factorize(c["commenter_id"])[0][who].astype("int64")
+        cp = post_codes[who]
+        # One entry per (creator, commenter): its comments (k) and its distinct posts.
+        cw_key, cw_row, k = np.unique(_pair_key(cc, cw), return_inverse=True, return_counts=True)
+        per_c = cw_key // _KEY_WIDTH
+        posts_of = np.bincount(
+            np.unique(_pair_key(cw_row, cp)) // _KEY_WIDTH, minlength=len(cw_key)
         )
-        per = cm.groupby(["c", "w"]).agg(k=("p", "size"), posts=("p", "nunique"))
-        top = per["k"].sort_values(ascending=False, kind="stable").groupby(level="c").head(5)
-        top_sum = top.groupby(level="c").sum().reindex(range(size)).to_numpy("float64")
-        n_known = np.bincount(cm["c"].to_numpy(), minlength=size).astype("float64")
+        # The 5 largest counts of each creator (their sum does not depend on tie order).
+        order = np.lexsort((-k, per_c))
+        rank = np.arange(len(order)) - np.searchsorted(per_c[order], per_c[order], side="left")
+        top = order[rank < 5]
+        top_sum = np.bincount(per_c[top], weights=k[top], minlength=size)
+        n_known = np.bincount(cc, minlength=size).astype("float64")
         with np.errstate(divide="ignore", invalid="ignore"):
             out["cmt_top5_commenter_share"] = np.where(n_known > 0, top_sum / n_known, np.nan)
-        c_level = per.index.get_level_values("c").to_numpy()
-        repeat = _mean_by((per["posts"].to_numpy() >= 3).astype("float64"), c_level, size)
-        posts_known = cm.drop_duplicates(["c", "p"]).groupby("c").size().reindex(range(size))
+        repeat = _mean_by((posts_of >= 3).astype("float64"), per_c, size)
+        posts_known = _distinct_per_creator(cc, cp, size)
         # With fewer than 3 posts nobody can be seen on 3, so the share says nothing.
-        out["cmt_repeat_commenter_share"] = np.where(
-            posts_known.to_numpy("float64") >= 3, repeat, np.nan
-        )
+        out["cmt_repeat_commenter_share"] = np.where(posts_known >= 3, repeat, np.nan)
 
     delay = created - posted  # NaT where either is unknown
     timed = ~np.isnat(delay) & (delay >= np.timedelta64(0, "ns"))

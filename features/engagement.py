@@ -29,7 +29,7 @@ from features._series import (
     lag,
 )
 from features.catalog import Feature
-from features.growth import _daily_grid, _followers_at_obs, _largest_jump, _observations
+from features.growth import PreparedHistory, _followers_at_obs, _prepared
 
 __all__ = ["FEATURES", "EngagementCurve", "engagement_features"]
 
@@ -403,6 +403,8 @@ def engagement_features(
     history: pd.DataFrame | None,
     as_of: pd.Series,
     curve: EngagementCurve | None = None,
+    *,
+    prepared: PreparedHistory | None = None,
 ) -> pd.DataFrame:
     """Engagement features, one row per creator.
 
@@ -418,6 +420,9 @@ def engagement_features(
         Snapshot day per creator_id; posts count if ``posted_at < as_of + 1 day``.
     curve : EngagementCurve, optional
         Frozen expected-rate curve; default :meth:`EngagementCurve.prior`.
+    prepared : PreparedHistory, optional
+        ``features.growth.prepare_history(history, creators, as_of)`` when already made (by
+        ``features.build`` for the growth builder too); made here otherwise.
 
     Returns
     -------
@@ -507,7 +512,8 @@ def engagement_features(
         seg = Segments.of(code)
 
     # -- followers at posting time ---------------------------------------------------------
-    obs = _observations(history, ids, as_of)
+    prep = _prepared(prepared, history, creators, as_of)
+    obs = prep.obs
     fol = _followers_at_obs(obs, code, t, FOLLOWERS_EXTRAPOLATION_DAYS)
     fol = np.where(np.isfinite(fol), fol, followers_now[code])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -563,8 +569,7 @@ def engagement_features(
         put(seg, "eng_sponsored_er_ratio", np.where(organic > 0, paid / organic, np.nan))
 
     # -- before vs after the largest follower jump -----------------------------------------
-    grid = _daily_grid(obs)
-    jump = _largest_jump(grid)
+    grid, jump = prep.grid, prep.jump
     jump_day = np.full(len(grid.seg), np.nan)
     has = jump.day_row >= 0
     jump_day[has] = grid.day[jump.day_row[has]]

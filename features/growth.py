@@ -35,7 +35,14 @@ from features._series import (
 )
 from features.catalog import Feature
 
-__all__ = ["FEATURES", "growth_features", "followers_at", "largest_jump"]
+__all__ = [
+    "FEATURES",
+    "PreparedHistory",
+    "followers_at",
+    "growth_features",
+    "largest_jump",
+    "prepare_history",
+]
 
 # Only the last two years before as_of are used: older rows say little about recent buying, and
 # the window bounds the daily grid at 730 rows per creator whatever the sampling.
@@ -384,8 +391,46 @@ def _runs(flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[::2], edges[1::2] - edges[::2]
 
 
+@dataclass(frozen=True)
+class PreparedHistory:
+    """The follower history cleaned, resampled daily and its largest jumps found, for one
+    creator index and as_of; :func:`prepare_history` makes it once for both the growth and the
+    engagement builder (``features.build`` does), which would otherwise each make it."""
+
+    ids: pd.Index
+    obs: _Obs
+    grid: _Grid
+    jump: _Jump
+
+
+def prepare_history(
+    history: pd.DataFrame | None, creators: pd.DataFrame, as_of: pd.Series | None
+) -> PreparedHistory:
+    """Clean, resample and find the largest jumps of ``history`` for ``creators`` up to as_of."""
+    ids = creator_index(creators)
+    obs = _observations(history, ids, as_of)
+    grid = _daily_grid(obs)
+    return PreparedHistory(ids, obs, grid, _largest_jump(grid))
+
+
+def _prepared(
+    prepared: PreparedHistory | None,
+    history: pd.DataFrame | None,
+    creators: pd.DataFrame,
+    as_of: pd.Series | None,
+) -> PreparedHistory:
+    """``prepared`` when it was made for these creators, else a new one."""
+    if prepared is not None and prepared.ids.equals(creator_index(creators)):
+        return prepared
+    return prepare_history(history, creators, as_of)
+
+
 def growth_features(
-    history: pd.DataFrame | None, creators: pd.DataFrame, as_of: pd.Series
+    history: pd.DataFrame | None,
+    creators: pd.DataFrame,
+    as_of: pd.Series,
+    *,
+    prepared: PreparedHistory | None = None,
 ) -> pd.DataFrame:
     """Follower-growth curve features, one row per creator.
 
@@ -398,6 +443,8 @@ def growth_features(
     as_of : Series
         Snapshot day per creator_id; history rows dated after it are ignored. A creator without
         an as_of uses all its rows and measures "days ago" from its last observation.
+    prepared : PreparedHistory, optional
+        ``prepare_history(history, creators, as_of)`` when already made; made here otherwise.
 
     Returns
     -------
@@ -416,11 +463,10 @@ def growth_features(
     >>> out.loc["a", ["growth_max_jump_1d_rel", "growth_max_jump_days_ago"]].tolist()
     [5.0, 2.0]
     """
-    ids = creator_index(creators)
-    obs = _observations(history, ids, as_of)
+    prep = _prepared(prepared, history, creators, as_of)
+    ids, obs, grid = prep.ids, prep.obs, prep.grid
     n = len(ids)
     cols: dict[str, np.ndarray] = {}
-    grid = _daily_grid(obs)
     gs = grid.seg
     if len(gs) == 0:
         return pd.DataFrame(np.nan, index=ids, columns=[f.name for f in FEATURES])
@@ -461,7 +507,7 @@ def growth_features(
     put("growth_90d_rel", rel[90])
     put("growth_accel_30d", rel[30] - prev30)
 
-    jump = _largest_jump(grid)
+    jump = prep.jump
     d7, b7 = _window_change(grid, 7)
     put("growth_max_jump_1d_rel", gs.max(jump.rel_1d))
     put("growth_max_jump_2d_rel", jump.rel)

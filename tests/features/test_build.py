@@ -115,3 +115,9 @@ def test_missing_tables_give_nan_not_zero(world):
     growth_eng = [c for c in frame.columns if c.startswith(("growth_", "cmt_", "aud_n"))]
     assert frame[growth_eng].isna().all().all()
     assert frame["profile_log10_followers"].notna().all()
+
+
+def test_threads_give_identical_features(data, text_model, built, monkeypatch):
+    # build() uses threads only from _PARALLEL_MIN_CREATORS on; lower it so this world does.
+    monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
+    assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
