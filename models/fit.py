@@ -3,17 +3,28 @@
 Pair features (:func:`pair_features`, one row per pair, all computed as brand x creator matrix
 operations, never a loop over pairs):
 
-=========================  ====================================================================
-``fit_topic_cosine``       cosine between the brief's topic vector and the creator's
-``fit_top3_overlap``       topics shared by the brief's and the creator's top 3 (0-3)
-``fit_excluded_hits``      creator top-3 topics that are excluded topics (0-3; NaN: none given)
-``fit_excluded_share``     share of the creator's topic weight on excluded topics (NaN: none)
-``fit_country_match``      1 if the creator's country is a target country (NaN: either unknown)
-``fit_in_size_window``     1 if followers lie inside [min_followers, max_followers] (NaN: no window)
-``fit_size_log_distance``  log10 distance outside the window: < 0 too small, > 0 too big, 0 inside
-``fit_eng_quality``        the creator's ``eng_er_vs_expected``
-``fit_fraud_risk``         the creator's calibrated fraud risk
-=========================  ====================================================================
+==============================  ==================================================================
+``fit_topic_cosine``            cosine between the brief's topic vector and the creator's
+``fit_top3_overlap``            topics shared by the brief's and the creator's top 3 (0-3)
+``fit_excluded_hits``           creator top-3 topics that are excluded topics (0-3; NaN: none given)
+``fit_excluded_share``          share of the creator's topic weight on excluded topics (NaN: none)
+``fit_country_match``           1 if the creator's country is a target country (NaN: either unknown)
+``fit_in_size_window``          1 if followers in [min_followers, max_followers] (NaN: no window)
+``fit_size_log_distance``       log10 distance outside the window: < 0 small, > 0 big, 0 inside
+``fit_eng_quality``             the creator's ``eng_er_vs_expected``
+``fit_fraud_risk``              the creator's calibrated fraud risk
+``fit_brief_topic_share``       the creator's topic share on the brief's strongest topic
+``fit_creator_topic_in_brief``  the brief's topic share on the creator's strongest topic
+``fit_topic_dot``               dot product of the two topic-share vectors (sums to 1 each)
+``fit_aud_fake_share``          the creator's estimated fake-follower share (``aud_fake_share``)
+``fit_aud_mass_share``          the creator's mass-follower share (``aud_mass_follower_share``)
+==============================  ==================================================================
+
+Briefs are mapped to topics without their negated sentences (:func:`affirmative_text`): "we do
+not work with creators who post about travel" would otherwise put weight on travel. Cosine
+mixes how on-niche the creator is with how central the creator's niche is to the brand; the two
+one-sided shares keep them apart, and audience quality enters because a brand pays for the real
+followers it reaches.
 
 The contract's audience sample carries no follower country, so "country match" uses the
 creator's own ``country``.
@@ -39,7 +50,14 @@ from models._binary import CalibratedBooster
 from models._boosting import cross_fit, feature_matrix, make_params, train_final
 from models.calibration import IsotonicCalibrator
 
-__all__ = ["PAIR_FEATURES", "pair_features", "brand_topics", "rank_within", "FitModel"]
+__all__ = [
+    "PAIR_FEATURES",
+    "pair_features",
+    "affirmative_text",
+    "brand_topics",
+    "rank_within",
+    "FitModel",
+]
 
 PAIR_FEATURES: tuple[str, ...] = (
     "fit_topic_cosine",
@@ -51,6 +69,11 @@ PAIR_FEATURES: tuple[str, ...] = (
     "fit_size_log_distance",
     "fit_eng_quality",
     "fit_fraud_risk",
+    "fit_brief_topic_share",
+    "fit_creator_topic_in_brief",
+    "fit_topic_dot",
+    "fit_aud_fake_share",
+    "fit_aud_mass_share",
 )
 
 # An excluded-topics text counts as naming a topic when that topic carries at least this share
@@ -60,6 +83,18 @@ _EXCLUDED_RELATIVE_WEIGHT = 0.5
 _TOP = 3
 # Topic share columns only (topic_00 ...), not topic_dominant / topic_concentration.
 _TOPIC_COLUMN = re.compile(r"topic_\d+")
+# Sentence ends (also ";" and line breaks, which briefs use as list separators).
+_SENTENCE = re.compile(r"(?<=[.!?;。！？])\s*|\n+")
+# Negation and exclusion cues, English, Spanish, German, Portuguese and French: a sentence with
+# one of them says what the brand does not want. Whole words only ("no" but not "nova").
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|don't|dont|won't|avoid\w*|exclud\w*|without|nor|except"
+    r"|nunca|sin|evit\w*|excepto|tampoco"
+    r"|kein\w*|nicht|nie|ohne|au(?:ss|ß)er|ausgeschlossen|verzicht\w*"
+    r"|não|nao|sem|jamais"
+    r"|ne|pas|sans|aucun\w*)\b",
+    re.IGNORECASE,
+)
 
 
 def _topic_matrix(frame: pd.DataFrame, ids: pd.Index, cols: list[str]) -> np.ndarray:
@@ -139,6 +174,19 @@ def pair_features(
         bn = B / np.linalg.norm(B, axis=1, keepdims=True)
         cn = C / np.linalg.norm(C, axis=1, keepdims=True)
     cos = (bn @ cn.T)[bi, ci]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bs = B / np.nansum(np.clip(B, 0, None), axis=1, keepdims=True)
+        cs = C / np.nansum(np.clip(C, 0, None), axis=1, keepdims=True)
+    dot = (bs @ cs.T)[bi, ci]
+    # The creator's share on the brief's main topic, and the brief's weight on the creator's
+    # main topic: cosine mixes both directions, these keep "on-niche" and "brand's niche" apart.
+    b_top1, c_top1 = _top_hot(B, 1), _top_hot(C, 1)
+    brief_top_share = (b_top1 @ np.nan_to_num(cs).T)[bi, ci]
+    creator_in_brief = (np.nan_to_num(bs) @ c_top1.T)[bi, ci]
+    b_known = ~np.isnan(B).any(axis=1)
+    both = (~np.isnan(C).any(axis=1))[ci] & b_known[bi]
+    brief_top_share = np.where(both, brief_top_share, np.nan)
+    creator_in_brief = np.where(both, creator_in_brief, np.nan)
     c_hot = _top_hot(C)
     c_known = ~np.isnan(C).any(axis=1)
     overlap = np.where(
@@ -215,6 +263,11 @@ def pair_features(
             "fit_size_log_distance": dist,
             "fit_eng_quality": _col(feats, "eng_er_vs_expected", c_ids)[ci],
             "fit_fraud_risk": fraud,
+            "fit_brief_topic_share": brief_top_share,
+            "fit_creator_topic_in_brief": creator_in_brief,
+            "fit_topic_dot": dot,
+            "fit_aud_fake_share": _col(feats, "aud_fake_share", c_ids)[ci],
+            "fit_aud_mass_share": _col(feats, "aud_mass_follower_share", c_ids)[ci],
         }
     )
     if pairs is not None:
@@ -222,19 +275,53 @@ def pair_features(
     return out
 
 
-def brand_topics(text_model, brands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def affirmative_text(brief: str | None, excluded: str | None = None) -> str | None:
+    """The brief without the sentences that say what the brand does *not* want.
+
+    A brief such as "We sell hiking boots. No alcohol, no gambling." would otherwise map onto the
+    alcohol and gambling topics it rules out. A sentence is dropped when it carries a negation
+    or exclusion cue in one of the supported languages (:data:`_NEGATION`) or contains the
+    brand's ``excluded_topics`` text; when every sentence would go, the brief is kept whole.
+
+    Examples
+    --------
+    >>> affirmative_text("We sell tents. We do not work with creators who post about travel.")
+    'We sell tents.'
+    >>> affirmative_text("Tents for families; no alcohol, no gambling")
+    'Tents for families'
+    """
+    if not isinstance(brief, str):
+        return brief
+    needle = excluded.strip().casefold() if isinstance(excluded, str) else ""
+    parts = [p.strip() for p in _SENTENCE.split(brief) if p.strip()]
+    kept = [p for p in parts if not _NEGATION.search(p) and not (needle and needle in p.casefold())]
+    return " ".join(kept) if kept else brief
+
+
+def brand_topics(
+    text_model, brands: pd.DataFrame, *, drop_negated: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Topic vectors of each brand's ``brief`` and ``excluded_topics`` text, indexed by brand_id.
 
     ``text_model`` is the fitted ``features.topics.TopicModel`` (its ``transform_brief``); a brand
     without excluded topics (or whose text has no known term) gets an all-NaN row: no exclusions.
-    Columns are ``topic_00`` ... as in the creator feature frame.
+    With ``drop_negated`` (default) the brief is mapped without its negated sentences
+    (:func:`affirmative_text`), so "we do not work with travel creators" does not make travel a
+    wanted topic. Columns are ``topic_00`` ... as in the creator feature frame.
     """
     ids = pd.Index(brands["brand_id"].astype(str), name="brand_id")
-    brief = np.asarray(text_model.transform_brief(list(brands["brief"])), dtype="float64")
+    ex_texts = (
+        [t if isinstance(t, str) and t.strip() else None for t in brands["excluded_topics"]]
+        if "excluded_topics" in brands.columns
+        else [None] * len(brands)
+    )
+    briefs = list(brands["brief"])
+    if drop_negated:  # one regex pass per brand: brands are few
+        briefs = [affirmative_text(b, e) for b, e in zip(briefs, ex_texts, strict=True)]
+    brief = np.asarray(text_model.transform_brief(briefs), dtype="float64")
     cols = [f"topic_{k:02d}" for k in range(brief.shape[1])]
     if "excluded_topics" in brands.columns:
-        texts = [t if isinstance(t, str) and t.strip() else None for t in brands["excluded_topics"]]
-        excluded = np.asarray(text_model.transform_brief(texts), dtype="float64")
+        excluded = np.asarray(text_model.transform_brief(ex_texts), dtype="float64")
     else:
         excluded = np.full(brief.shape, np.nan)
     return (

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from models import PAIR_FEATURES, ArtifactError, FitModel, pair_features, rank_within
+from models.fit import affirmative_text
 
 TOPICS = [f"topic_{k:02d}" for k in range(6)]
 
@@ -31,7 +32,12 @@ def test_pair_features_by_hand():
         [[0.6, 0.3, 0.1, 0, 0, 0], [0, 0, 0, 0.5, 0.5, 0], [0.2, 0, 0, 0, 0, 0.8]],
         ["c1", "c2", "c3"],
         "creator_id",
-    ).assign(eng_er_vs_expected=[1.2, 0.3, np.nan], topic_dominant=[0.0, 3.0, 5.0])
+    ).assign(
+        eng_er_vs_expected=[1.2, 0.3, np.nan],
+        topic_dominant=[0.0, 3.0, 5.0],
+        aud_fake_share=[0.1, 0.7, np.nan],
+        aud_mass_follower_share=[0.05, 0.2, 0.3],
+    )
     brief = _frame([[0.6, 0.3, 0.1, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]], ["b1", "b2"], "brand_id")
     excluded = _frame([[0, 0, 0, 0.1, 0.9, 0]], ["b1"], "brand_id")  # b2 excludes nothing
     risk = pd.Series([0.1, 0.9, 0.5], index=["c1", "c2", "c3"])
@@ -67,6 +73,15 @@ def test_pair_features_by_hand():
     assert np.isnan(f.loc[("b2", "c1"), "fit_in_size_window"])
     assert f.loc[("b1", "c2"), "fit_eng_quality"] == 0.3
     assert f.loc[("b2", "c2"), "fit_fraud_risk"] == 0.9
+    # Share of c1 on b1's main topic (0); b2's weight on c3's main topic (5); share dot product.
+    assert f.loc[("b1", "c1"), "fit_brief_topic_share"] == pytest.approx(0.6)
+    assert f.loc[("b1", "c2"), "fit_brief_topic_share"] == pytest.approx(0.0)
+    assert f.loc[("b2", "c3"), "fit_creator_topic_in_brief"] == pytest.approx(1.0)
+    assert f.loc[("b2", "c1"), "fit_creator_topic_in_brief"] == pytest.approx(0.0)
+    assert f.loc[("b1", "c1"), "fit_topic_dot"] == pytest.approx(0.36 + 0.09 + 0.01)
+    assert f.loc[("b1", "c2"), "fit_aud_fake_share"] == 0.7
+    assert np.isnan(f.loc[("b1", "c3"), "fit_aud_fake_share"])
+    assert f.loc[("b2", "c3"), "fit_aud_mass_share"] == 0.3
 
     some = pd.DataFrame({"brand_id": ["b2", "b1"], "creator_id": ["c3", "c2"]}, index=[7, 9])
     sub = pair_features(brands, creators, feats, brief, excluded, risk, pairs=some)
@@ -167,3 +182,41 @@ def test_fit_reasons_are_words(fit_model, world):
         "content matches the brief with a topic similarity of 1.00"
     )
     assert float(topic[0].rsplit("(", 1)[1].rstrip(")")) > 0  # a perfect match raises fit
+
+
+@pytest.mark.parametrize(
+    ("brief", "excluded", "kept"),
+    [
+        (
+            "Tents for families. We do not work with creators who post about travel.",
+            None,
+            "Tents for families.",
+        ),
+        (
+            "Botas de montaña. No trabajamos con creadores que publiquen sobre caza.",
+            None,
+            "Botas de montaña.",
+        ),
+        (
+            "Wanderschuhe. Keine Zusammenarbeit mit Creators, die über Angeln posten.",
+            None,
+            "Wanderschuhe.",
+        ),
+        ("Tents for families; no alcohol, no gambling", None, "Tents for families;"),
+        # A sentence naming the excluded topics goes even without a negation cue.
+        (
+            "Nova sells tents. Creators into hunting and fishing are out.",
+            "hunting and fishing",
+            "Nova sells tents.",
+        ),
+        # "no" must be a whole word: Nova, know and nothing else is dropped here.
+        ("Nova knows tents.", None, "Nova knows tents."),
+    ],
+)
+def test_affirmative_text_drops_negated_sentences(brief, excluded, kept):
+    assert affirmative_text(brief, excluded) == kept
+
+
+def test_affirmative_text_keeps_an_all_negative_brief_and_missing_text():
+    assert affirmative_text("No alcohol. No gambling.") == "No alcohol. No gambling."
+    assert affirmative_text(None) is None
