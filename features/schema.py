@@ -28,6 +28,7 @@ __all__ = [
     "TIERS",
     "TIER_BOUNDS",
     "SCORE_COLUMNS",
+    "SCORE_EXTRA_COLUMNS",
     "FIT_COLUMNS",
     "KEYS",
     "tier_of",
@@ -167,6 +168,18 @@ SCORE_COLUMNS = (
     "tier",
     "reasons",
     "model_version",
+)
+
+# Optional columns of the creator scores (SCHEMA.md, "Outputs"): how sure each score is, the
+# audience-quality question kept apart from buying, and the evidence counts. Appended after
+# SCORE_COLUMNS when asked for (``Scorer.score(..., extra=True)``, ``explain``).
+SCORE_EXTRA_COLUMNS = (
+    "fraud_confidence",
+    "audience_fake_share_low",
+    "audience_fake_share_high",
+    "low_quality_audience",
+    "audience_reasons",
+    "evidence",
 )
 
 FIT_COLUMNS = (

@@ -6,6 +6,12 @@ Endpoints
   list of records; only ``creators`` is required), answer ``{"model_version", "rows"}`` with the
   creator-score output rows in input order.
 - ``POST /v1/fit``: the same tables plus ``brands`` and an optional ``top``; fit output rows.
+- ``POST /v1/explain``: the same tables plus ``creator_id`` (and an optional ``top``); answer
+  ``{"model_version", "creators": [the score row with every optional column],
+  "evidence": [evidence rows]}`` (``Scorer.explain``; dates as YYYY-MM-DD).
+- ``GET /v1/explain/{creator_id}``: the same answer for a creator of the dataset folder the
+  service was started with (``CREATORSCORE_DATA_DIR``); 404 when it has none. A bare
+  ``GET /v1/explain`` would have nothing to explain: the service holds no creators of its own.
 - ``GET /v1/model``: model version, library versions and training metrics.
 - ``GET /healthz``: liveness. ``/docs`` and ``/openapi.json``: the OpenAPI description.
 
@@ -14,7 +20,8 @@ Errors: 401 without the API key when ``CREATORSCORE_API_KEY`` is set (header ``X
 422 when the request breaks the contract, with every row problem (``?partial=true`` instead
 returns 200 with ``status="error"`` rows for the bad creators, like the batch command).
 
-The model is fixed when the app is created; no model or file path is ever read from a request.
+The model (and the optional dataset folder) is fixed when the app is created; no model or file
+path is ever read from a request.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import hmac
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from features.dataset import ContractError, load
 from serving.predict import Scorer, load_brands
 
-__all__ = ["Settings", "create_app", "ScoreRequest", "FitRequest"]
+__all__ = ["Settings", "create_app", "ScoreRequest", "FitRequest", "ExplainRequest"]
 
 Records = list[dict[str, Any]]
 
@@ -45,15 +53,19 @@ class Settings:
     api_key: str | None = None
     max_creators: int = 1_000
     max_body_bytes: int = 20 * 1024 * 1024
+    data_dir: Path | None = None  # dataset folder for GET /v1/explain/{creator_id}
 
     @classmethod
     def from_env(cls) -> Settings:
-        """``CREATORSCORE_API_KEY``, ``CREATORSCORE_MAX_CREATORS``, ``..._MAX_BODY_BYTES``."""
+        """``CREATORSCORE_API_KEY``, ``CREATORSCORE_MAX_CREATORS``, ``..._MAX_BODY_BYTES``,
+        ``CREATORSCORE_DATA_DIR``."""
         env = os.environ
+        data_dir = env.get("CREATORSCORE_DATA_DIR") or None
         return cls(
             api_key=env.get("CREATORSCORE_API_KEY") or None,
             max_creators=int(env.get("CREATORSCORE_MAX_CREATORS", cls.max_creators)),
             max_body_bytes=int(env.get("CREATORSCORE_MAX_BODY_BYTES", cls.max_body_bytes)),
+            data_dir=Path(data_dir) if data_dir else None,
         )
 
 
@@ -73,6 +85,13 @@ class FitRequest(ScoreRequest):
 
     brands: Records = Field(min_length=1)
     top: int | None = Field(default=None, ge=1)
+
+
+class ExplainRequest(ScoreRequest):
+    """The score tables plus the ``creator_id`` to explain; ``top`` caps listed accounts."""
+
+    creator_id: str = Field(min_length=1)
+    top: int = Field(default=10, ge=1, le=100)
 
 
 class _TooLarge(Exception):
@@ -245,8 +264,56 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         frame = scorer.fit(data, brands, top=body.top)
         return JSONResponse({"model_version": scorer.model_version, "rows": _records(frame)})
 
+    def explained(data, creator_id: str, top: int) -> JSONResponse:
+        from serving.report import explanation
+
+        if creator_id not in data.creator_ids:
+            raise HTTPException(404, f"creator {creator_id!r} is not in the data")
+        scores, evidence = scorer.explain(data, [creator_id], top=top)
+        body = {"model_version": scorer.model_version, **explanation(scores, evidence)}
+        return JSONResponse(_clean_json(body))
+
+    @app.post("/v1/explain", tags=["scoring"], dependencies=[Depends(check_key)])
+    def explain(body: ExplainRequest, partial: bool = partial_q) -> JSONResponse:
+        """The evidence behind one creator's scores: its score row with every optional column
+        (confidence, fake-share interval, low-quality audience, evidence counts) and the
+        evidence rows (follower jumps and drops, suspicious posts, fake-looking followers,
+        repeated commenters)."""
+        return explained(loaded(body, partial), body.creator_id, body.top)
+
+    @app.get("/v1/explain/{creator_id}", tags=["scoring"], dependencies=[Depends(check_key)])
+    def explain_stored(creator_id: str, top: int = Query(10, ge=1, le=100)) -> JSONResponse:
+        """``POST /v1/explain`` for a creator of the service's own dataset folder
+        (``CREATORSCORE_DATA_DIR``)."""
+        from serving.report import read_creator
+
+        if settings.data_dir is None:
+            raise HTTPException(
+                404,
+                "this service was started without a dataset (CREATORSCORE_DATA_DIR); "
+                "POST /v1/explain with the creator's tables instead",
+            )
+        try:
+            tables = read_creator(settings.data_dir, creator_id)
+        except KeyError as exc:
+            raise HTTPException(404, f"creator {creator_id!r} is not in the dataset") from exc
+        try:
+            data = load(tables)
+        except ContractError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return explained(data, creator_id, top)
+
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+def _clean_json(value: Any) -> Any:
+    """NaN and infinities (not JSON) become null, in nested lists and dicts."""
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    return _clean(value)
 
 
 def _empty(table: str) -> pd.DataFrame:

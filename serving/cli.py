@@ -97,7 +97,13 @@ def demo(
 def _register_commands() -> None:
     """Commands that live next to the code they drive; each module defines a Typer-annotated
     function and this file only gives it its name."""
-    from serving.commands import fit_command, report_command, score_command, serve_command
+    from serving.commands import (
+        explain_command,
+        fit_command,
+        report_command,
+        score_command,
+        serve_command,
+    )
     from training.commands import train_command
     from training.evaluate_accounts import evaluate_accounts_command
 
@@ -106,6 +112,7 @@ def _register_commands() -> None:
     app.command("fit")(fit_command)
     app.command("serve")(serve_command)
     app.command("report")(report_command)
+    app.command("explain")(explain_command)
     app.command("evaluate-accounts")(evaluate_accounts_command)
 
 

@@ -1,4 +1,4 @@
-"""The serving commands of the ``creatorscore`` CLI: score, fit, serve and report.
+"""The serving commands of the ``creatorscore`` CLI: score, fit, serve, report and explain.
 
 ``serving/cli.py`` registers these functions under their command names. Only typer, pathlib and
 typing are imported at module level so ``--help`` stays instant; the work happens in
@@ -120,6 +120,18 @@ def score_command(
         str,
         typer.Option("--reasons", help="Reasons for: flagged (medium/high risk), all, none."),
     ] = "flagged",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="pandas (this machine, chunked) or spark (needs the [spark] extra; --out is "
+            "then a folder of Parquet parts in input order).",
+        ),
+    ] = "pandas",
+    master: Annotated[
+        str,
+        typer.Option("--master", help="Spark master for --engine spark (local[*], yarn, ...)."),
+    ] = "local[*]",
 ) -> None:
     """Score every creator of a dataset: fraud risk, band, engagement, tier and reasons."""
     from features.dataset import ContractError
@@ -127,6 +139,11 @@ def score_command(
 
     if reasons not in ("flagged", "all", "none"):
         _fail(f"--reasons must be flagged, all or none, not {reasons!r}")
+    if engine not in ("pandas", "spark"):
+        _fail(f"--engine must be pandas or spark, not {engine!r}")
+    if engine == "spark":
+        _score_spark(data, out, model, master, reasons)
+        return
     if out.suffix.lower() not in (".csv", ".parquet", ".jsonl"):
         _fail(f"{out}: the output must end in .csv, .parquet or .jsonl")
     scorer = _load(model)
@@ -146,6 +163,35 @@ def score_command(
     except (ContractError, ValueError) as exc:
         _fail(str(exc))
     _print_summary(summary, "scored")
+
+
+def _score_spark(data: Path, out: Path, model: str | None, master: str, reasons: str) -> None:
+    """``score --engine spark``: read the tables with Spark, write Parquet parts to ``out``."""
+    import time
+
+    from rich.console import Console
+
+    from features.dataset import ContractError
+
+    if out.suffix.lower() in (".csv", ".jsonl") or (out.exists() and not out.is_dir()):
+        _fail(f"{out}: with --engine spark the output is a folder of Parquet files")
+    try:
+        from serving.spark import score_folder_spark, spark_session
+    except ImportError as exc:
+        _fail(f"--engine spark needs pyspark: pip install 'creatorscore[spark]' ({exc})")
+    scorer = _load(model)
+    t0 = time.perf_counter()
+    try:
+        spark = spark_session(master)
+        n = score_folder_spark(spark, data, out, scorer, reasons=reasons)
+    except (ContractError, ValueError) as exc:
+        _fail(str(exc))
+    seconds = time.perf_counter() - t0
+    Console(stderr=True).print(
+        f"scored {n:,} rows to [bold]{out}[/] (Parquet parts in input order) with Spark "
+        f"{master} in {seconds:,.1f} s",
+        highlight=False,
+    )
 
 
 def fit_command(
@@ -230,3 +276,54 @@ def report_command(
     except (ContractError, KeyError, ValueError) as exc:
         _fail(str(exc).strip("'\""))
     typer.echo(f"wrote {out}")
+
+
+def explain_command(
+    data: DataOpt,
+    creator: Annotated[str, typer.Option("--creator", help="creator_id to explain.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="File to write: .json (score row and evidence), .csv or .jsonl (evidence rows). "
+            "Default: the JSON on standard output.",
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=1, max=100, help="Fake-looking followers and commenters listed."),
+    ] = 10,
+    model: ModelOpt = None,
+) -> None:
+    """Show the evidence behind one creator's scores: dated follower jumps and drops, posts whose
+    likes or comments look bought, the most fake-looking followers and repeated commenters."""
+    import json
+
+    from rich.console import Console
+
+    from features.dataset import ContractError
+    from serving.report import explanation, read_creator, write_explanation
+
+    if out is not None and out.suffix.lower() not in (".json", ".csv", ".jsonl"):
+        _fail(f"{out}: the output must end in .json, .csv or .jsonl")
+    scorer = _load(model)
+    try:
+        scores, evidence = scorer.explain(read_creator(data, creator), [creator], top=top)
+    except (ContractError, KeyError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    row = scores.iloc[0]
+    console = Console(stderr=True)
+    if row["status"] != "ok":
+        _fail(f"creator {creator!r} cannot be scored: {row['error']}")
+    console.print(
+        f"{creator}: fraud risk {row['fraud_risk']:.1%} ({row['risk_band']}, "
+        f"{row['fraud_confidence']} confidence); low-quality audience "
+        f"{row['low_quality_audience'] or 'unknown'}; {len(evidence)} evidence rows",
+        highlight=False,
+        markup=False,
+    )
+    if out is None:
+        typer.echo(json.dumps(explanation(scores, evidence), ensure_ascii=False, indent=2))
+        return
+    write_explanation(scores, evidence, out)
+    console.print(f"wrote {out}", highlight=False, markup=False)

@@ -9,6 +9,11 @@
 input order (or per pair), a creator whose rows break the contract included with
 ``status="error"`` and the loader's message.
 
+With ``extra=True`` the optional output columns follow (``SCORE_EXTRA_COLUMNS``): how much
+evidence each score rests on, a 90% interval for ``audience_fake_share``, a confidence grade for
+``fraud_risk`` and the ``low_quality_audience`` band with its own reasons. :meth:`Scorer.explain`
+adds the evidence rows behind them (``features.evidence``).
+
 Reasons come from SHAP values, about 100x slower than the prediction itself, so by default they
 are computed only for the rows a reader will look at: creators whose risk band is medium or high
 (``reasons="flagged"``); ``"all"`` and ``"none"`` are the alternatives.
@@ -28,8 +33,16 @@ import pandas as pd
 
 from features import build, resolve_as_of
 from features.dataset import ContractError, CreatorData, load
-from features.schema import FIT_COLUMNS, SCORE_COLUMNS, tier_of
+from features.evidence import evidence_counts, evidence_rows
+from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS, tier_of
 from models import Bundle, brand_topics, pair_features
+from models.confidence import (
+    account_rate_counts,
+    audience_band,
+    fake_share_interval,
+    fraud_confidence,
+    low_quality_share,
+)
 
 __all__ = [
     "DEFAULT_MODEL_URI",
@@ -49,6 +62,9 @@ DEFAULT_MODEL_URI = "models:/creatorscore@champion"
 RISK_BANDS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 0.2), ("high", 0.5))
 
 ReasonsMode = Literal["flagged", "all", "none"]
+
+#: Two-sided coverage of ``audience_fake_share_low`` / ``_high``.
+INTERVAL_LEVEL = 0.9
 
 # Feature columns that the output contract reports directly.
 _FAKE_SHARE = "aud_fake_share"
@@ -209,6 +225,7 @@ class Scorer:
         reasons: ReasonsMode = "flagged",
         top_k: int = 4,
         as_of=None,
+        extra: bool = False,
     ) -> pd.DataFrame:
         """Fraud risk, band, engagement and reasons: one row per input creator, in input order.
 
@@ -219,13 +236,15 @@ class Scorer:
             without computed reasons hold ``"[]"``.
         top_k : reasons per row.
         as_of : one snapshot day for all creators (default: each creator's own).
+        extra : also return the optional columns ``features.schema.SCORE_EXTRA_COLUMNS``.
 
         Returns
         -------
-        DataFrame with exactly the columns of ``features.schema.SCORE_COLUMNS``.
+        DataFrame with exactly the columns of ``features.schema.SCORE_COLUMNS`` (followed by
+        ``SCORE_EXTRA_COLUMNS`` with ``extra=True``).
         """
         data, X = self.features(data, as_of)
-        return self.score_features(data, X, reasons=reasons, top_k=top_k, as_of=as_of)
+        return self.score_features(data, X, reasons=reasons, top_k=top_k, as_of=as_of, extra=extra)
 
     def score_features(
         self,
@@ -235,6 +254,7 @@ class Scorer:
         reasons: ReasonsMode = "flagged",
         top_k: int = 4,
         as_of=None,
+        extra: bool = False,
     ) -> pd.DataFrame:
         """:meth:`score` from an already built feature frame ``X`` of ``data``."""
         if reasons not in ("flagged", "all", "none"):
@@ -290,7 +310,125 @@ class Scorer:
                 "model_version": self.model_version,
             }
         )
-        return frame[list(SCORE_COLUMNS)]
+        if not extra:
+            return frame[list(SCORE_COLUMNS)]
+        more = self.confidence(X)
+        fills = {
+            "fraud_confidence": None,
+            "audience_fake_share_low": np.nan,
+            "audience_fake_share_high": np.nan,
+            "low_quality_audience": None,
+            "audience_reasons": "[]",
+            "evidence": None,
+        }
+        for name, fill in fills.items():
+            values = more[name].to_numpy(dtype="float64" if fill is np.nan else object)
+            frame[name] = col(values, fill)
+            if fill is np.nan:
+                frame[name] = frame[name].astype("float64")
+        return frame[[*SCORE_COLUMNS, *SCORE_EXTRA_COLUMNS]]
+
+    # ---------------------------------------------------------------- confidence
+    def confidence(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The optional score columns (``SCORE_EXTRA_COLUMNS``) of each row of ``X``.
+
+        - ``evidence``: JSON counts of what the scores rest on (``features.evidence``).
+        - ``fraud_confidence``: high / medium / low from that evidence
+          (:func:`models.confidence.fraud_confidence`).
+        - ``audience_fake_share_low`` / ``_high``: the :data:`INTERVAL_LEVEL` interval of the
+          fake share from the sample size and the account model's held-out error rates
+          (:func:`models.confidence.fake_share_interval`).
+        - ``low_quality_audience`` and ``audience_reasons``: the audience-quality band and its
+          reasons, apart from ``fraud_risk`` (a low-quality audience happens to honest
+          creators too).
+        """
+        counts = evidence_counts(X)
+        out = pd.DataFrame(index=X.index)
+        out["evidence"] = _json_counts(counts)
+        out["fraud_confidence"] = fraud_confidence(counts)
+        share = _feature(X, _FAKE_SHARE)
+        n = _feature(X, "aud_n_sampled")
+        low = high = np.full(len(X), np.nan)
+        model = self.bundle.account_model
+        if model is not None and len(X):
+            k = _flagged_count(n, share, model.tpr, model.fpr)
+            n_fake, n_real = account_rate_counts(getattr(model, "metrics_", {}))
+            iv = fake_share_interval(
+                n, k, model.tpr, model.fpr, n_fake, n_real, level=INTERVAL_LEVEL
+            )
+            known = np.isfinite(share)
+            low = np.where(known, iv["low"].to_numpy(), np.nan)
+            high = np.where(known, iv["high"].to_numpy(), np.nan)
+        out["audience_fake_share_low"] = low
+        out["audience_fake_share_high"] = high
+        mass = _feature(X, "aud_mass_follower_share")
+        out["low_quality_audience"] = audience_band(low_quality_share(share, mass))
+        out["audience_reasons"] = _audience_reasons(X, low, high)
+        return out
+
+    # ------------------------------------------------------------------- explain
+    def explain(
+        self,
+        data: CreatorData | str | Path | Mapping[str, pd.DataFrame],
+        creator_ids=None,
+        *,
+        top: int = 10,
+        top_k: int = 6,
+        as_of=None,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Scores with every optional column and reasons, and the evidence rows behind them.
+
+        Parameters
+        ----------
+        data : a dataset folder, a mapping of table name to DataFrame, or ``CreatorData``.
+        creator_ids : creators to explain (default: all); each must be in ``data``.
+        top : at most this many fake-looking followers and repeated commenters per creator.
+        top_k : reasons per creator.
+        as_of : one snapshot day for all creators (default: each creator's own).
+
+        Returns
+        -------
+        scores : ``SCORE_COLUMNS`` + ``SCORE_EXTRA_COLUMNS`` of the chosen creators, reasons for
+            every one of them.
+        evidence : ``features.evidence.EVIDENCE_COLUMNS`` rows (dates of follower jumps and
+            drops, posts with bought-looking likes or pod comments, the most fake-looking
+            sampled followers, repeated commenters), creators in the order of ``scores``.
+
+        Raises
+        ------
+        KeyError
+            If a requested creator is not in ``data``.
+        """
+        data = _as_data(data)
+        if creator_ids is not None:
+            wanted = pd.Index(np.asarray(creator_ids, dtype=object))
+            missing = wanted.difference(pd.Index(data.creator_ids, dtype=object))
+            if len(missing):
+                raise KeyError(f"creator(s) not in the data: {', '.join(map(str, missing[:5]))}")
+            data = _subset(data, wanted)
+        data, X = self.features(data, as_of)
+        return self.explain_features(data, X, top=top, top_k=top_k, as_of=as_of)
+
+    def explain_features(
+        self,
+        data: CreatorData,
+        X: pd.DataFrame,
+        *,
+        top: int = 10,
+        top_k: int = 6,
+        as_of=None,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`explain` of every creator of ``data`` from its built feature frame ``X``."""
+        scores = self.score_features(data, X, reasons="all", top_k=top_k, as_of=as_of, extra=True)
+        ids = scores.loc[scores["status"] == "ok", "creator_id"].to_numpy(dtype=object)
+        rows = evidence_rows(
+            data,
+            ids,
+            account_model=self.bundle.account_model,
+            as_of=resolve_as_of(data, as_of),
+            top=top,
+        )
+        return scores, rows
 
     # ----------------------------------------------------------------------- fit
     def pair_scores(
@@ -447,6 +585,118 @@ def _bad_brand_positions(bad_brands: pd.DataFrame, n_good: int) -> np.ndarray:
 def _first_positions(index: pd.Index, ids: pd.Index) -> np.ndarray:
     first = ~index.duplicated()
     return pd.Index(index[first]).get_indexer(ids).astype(np.int64)
+
+
+def _subset(data: CreatorData, wanted: pd.Index) -> CreatorData:
+    """The rows of ``data`` that belong to the ``wanted`` creators (every table, errors too)."""
+    import dataclasses
+
+    keep = set(wanted)
+
+    def rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
+        if table is None:
+            return None
+        return table[table["creator_id"].isin(wanted)].reset_index(drop=True)
+
+    return dataclasses.replace(
+        data,
+        creators=rows(data.creators),
+        follower_history=rows(data.follower_history),
+        posts=rows(data.posts),
+        comments=rows(data.comments),
+        audience_sample=rows(data.audience_sample),
+        creator_ids=[c for c in data.creator_ids if c in keep],
+        errors=data.errors[data.errors["creator_id"].isin(wanted)].reset_index(drop=True),
+        unscorable={c: m for c, m in data.unscorable.items() if c in keep},
+    )
+
+
+def _flagged_count(n: np.ndarray, share: np.ndarray, tpr: float, fpr: float) -> np.ndarray:
+    """Flagged accounts behind each reported fake share (``features.audience``'s estimate).
+
+    The estimate ``clip((k / n - fpr) / (tpr - fpr), 0, 1)`` is inverted where it is inside
+    (0, 1). A share clipped to 0 only says ``k <= n fpr``: the largest such ``k`` is taken, which
+    gives the widest upper bound, so the interval stays on the safe side; likewise the smallest
+    ``k >= n tpr`` for a share clipped to 1.
+    """
+    with np.errstate(invalid="ignore"):
+        k = np.round(n * (fpr + share * (tpr - fpr)))
+        k = np.where(share <= 0, np.floor(n * fpr), k)
+        k = np.where(share >= 1, np.ceil(n * tpr), k)
+    return np.clip(k, 0, n)
+
+
+def _json_counts(counts: pd.DataFrame) -> np.ndarray:
+    """One JSON object of whole counts per row, built column-wise."""
+    text = pd.Series("{", index=counts.index, dtype=object)
+    for i, name in enumerate(counts.columns):
+        values = counts[name].round().astype("int64").astype(str)
+        text = text + ("" if i == 0 else ", ") + f'"{name}": ' + values
+    return (text + "}").to_numpy(dtype=object)
+
+
+# Trait shares quoted in the audience reasons, strongest first when shown.
+_AUDIENCE_TRAITS = {
+    "aud_no_pic_share": "of sampled followers have no profile picture",
+    "aud_zero_posts_share": "of sampled followers have never posted",
+    "aud_digit_name_share": "of sampled followers have digits in their user name",
+    "aud_empty_bio_share": "of sampled followers have an empty bio",
+}
+
+
+def _pct(values: np.ndarray) -> pd.Series:
+    return pd.Series(values).map(lambda v: f"{v:.0%}")
+
+
+def _audience_reasons(X: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """JSON list per row: the fake share with its interval, mass followers, the top two traits.
+
+    Built column by column; rows without an audience sample get ``"[]"``.
+    """
+    n = len(X)
+    share = _feature(X, _FAKE_SHARE)
+    sampled = _feature(X, "aud_n_sampled")
+    mass = _feature(X, "aud_mass_follower_share")
+    pieces: list[tuple[np.ndarray, pd.Series]] = []
+    interval = np.where(
+        np.isfinite(low),
+        (f" ({INTERVAL_LEVEL:.0%} interval " + _pct(low) + "-" + _pct(high) + ")").to_numpy(
+            dtype=object
+        ),
+        "",
+    )
+    fake = (
+        "an estimated "
+        + _pct(share)
+        + " of followers look fake"
+        + pd.Series(interval)
+        + ", from "
+        + pd.Series(sampled).map(lambda v: f"{v:,.0f}")
+        + " sampled accounts"
+    )
+    pieces.append((np.isfinite(share), fake))
+    pieces.append(
+        (
+            np.isfinite(mass),
+            _pct(mass) + " of sampled followers follow more than 1,500 accounts (they see about "
+            "10% of posts)",
+        )
+    )
+    traits = [c for c in _AUDIENCE_TRAITS if c in X.columns]
+    if traits:
+        values = X[traits].to_numpy(dtype="float64")
+        order = np.argsort(-np.nan_to_num(values, nan=-1.0), axis=1, kind="stable")
+        for rank in range(min(2, len(traits))):
+            j = order[:, rank]
+            v = values[np.arange(n), j]
+            words = np.asarray([_AUDIENCE_TRAITS[t] for t in traits], dtype=object)[j]
+            pieces.append((np.isfinite(v), _pct(v) + " " + pd.Series(words)))
+    text = pd.Series("", index=np.arange(n), dtype=object)
+    for present, phrase in pieces:
+        quoted = '"' + phrase.reset_index(drop=True) + '"'
+        sep = np.where(text == "", "", ", ")
+        text = text + np.where(present, sep + quoted, "")
+    return ("[" + text + "]").to_numpy(dtype=object)
 
 
 def _feature(X: pd.DataFrame, name: str) -> np.ndarray:

@@ -1,8 +1,14 @@
 """The vetting report: one self-contained HTML page about one creator (and one brand brief).
 
-It shows the scores with their bands and reasons, the follower-growth curve with the flagged
-jumps marked, the engagement rate against the expected curve for the creator's size, likes and
-comments per post, audience quality, the topic profile and, with a brand, the fit and its reasons.
+It shows the scores with their bands, confidence and reasons, the evidence rows behind them
+(``Scorer.explain``: dated follower jumps and drops, posts whose likes or comments look bought,
+the most fake-looking followers, repeated commenters), the follower-growth curve with those
+jumps and drops marked, the engagement rate against the expected curve for the creator's size,
+likes and comments per post, audience quality as its own question (a low-quality audience is not
+proof of buying), the topic profile and, with a brand, the fit and its reasons.
+
+:func:`explanation` and :func:`write_explanation` give the same scores and evidence as JSON or
+CSV for vetting workflows.
 
 Safety: every piece of user text goes through :func:`html.escape`; charts are matplotlib SVG
 embedded as ``data:`` images (an image cannot run scripts), chart labels never contain user
@@ -23,7 +29,13 @@ import pandas as pd
 from features.dataset import ContractError, load
 from serving.batch import CHILD_TABLES, _ids, _stream, _table_file
 
-__all__ = ["read_creator", "render_report", "write_report"]
+__all__ = [
+    "explanation",
+    "read_creator",
+    "render_report",
+    "write_explanation",
+    "write_report",
+]
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _AUDIENCE = {
@@ -74,24 +86,21 @@ def _figure(width: float = 7.0, height: float = 2.8):
     return fig, ax
 
 
-def _growth_chart(history: pd.DataFrame | None, jump_day) -> str:
-    from features.growth import MAD_SCALE, STEP_Z
-
+def _growth_chart(history: pd.DataFrame | None, jump_day, evidence: pd.DataFrame) -> str:
     if history is None or history.empty:
         return "<p class='muted'>No follower history given.</p>"
     h = history.sort_values("date")
     fig, ax = _figure()
     ax.plot(h["date"], h["followers"], color="#3465a4", lw=1.5, label="followers")
-    # Flag steps as the growth features do: a daily change far above the creator's usual one.
-    per_day = h["followers"].diff() / h["date"].diff().dt.days.clip(lower=1)
-    med = per_day.median()
-    mad = (per_day - med).abs().median() * MAD_SCALE
-    floor = 1e-4 * h["followers"].median()
-    steps = h[per_day > med + STEP_Z * max(mad, floor)]
-    if len(steps):
-        ax.scatter(
-            steps["date"], steps["followers"], color="#cc0000", zorder=3, s=22, label="flagged jump"
-        )
+    # The same jumps and drops as the evidence table below.
+    level = h.set_index("date")["followers"]
+    jumps = evidence[evidence["kind"] == "follower_jump"]
+    if len(jumps):
+        y = level.reindex(jumps["end_date"]).to_numpy("float64")
+        ax.scatter(jumps["end_date"], y, color="#cc0000", zorder=3, s=22, label="flagged jump")
+    drops = evidence[evidence["kind"] == "follower_drop"]
+    for i, (start, end) in enumerate(zip(drops["date"], drops["end_date"], strict=True)):
+        ax.axvspan(start, end, color="#f57900", alpha=0.15, label="drop" if i == 0 else None)
     if jump_day is not None and not pd.isna(jump_day):
         ax.axvline(jump_day, color="#cc0000", ls="--", lw=1, label="largest jump")
     ax.set_ylabel("followers")
@@ -158,6 +167,106 @@ def _fmt(v, pct: bool = False) -> str:
     return f"{v:.1%}" if pct else f"{v:,.3f}"
 
 
+# Evidence kinds as report sections: title and the columns shown (header, column, format).
+_EVIDENCE_SECTIONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("Follower jumps and drops", ("follower_jump", "follower_drop"), "dates"),
+    ("Posts whose likes or comments look bought", ("bought_likes_post", "pod_post"), "posts"),
+    ("Most fake-looking sampled followers", ("fake_follower",), "followers"),
+    ("Repeated commenters", ("repeated_commenter",), "commenters"),
+)
+_EVIDENCE_ID = {
+    "dates": ("date", "day"),
+    "posts": ("post_id", "post"),
+    "followers": ("follower_id", "follower"),
+    "commenters": ("commenter_id", "commenter"),
+}
+
+
+def _evidence_html(evidence: pd.DataFrame) -> str:
+    """One small table per evidence group; every cell escaped."""
+    e = html.escape
+    parts = []
+    for title, kinds, group in _EVIDENCE_SECTIONS:
+        rows = evidence[evidence["kind"].isin(kinds)]
+        if rows.empty:
+            parts.append(f"<h3>{e(title)}</h3><p class='muted'>None found.</p>")
+            continue
+        column, header = _EVIDENCE_ID[group]
+        ids = (
+            rows[column].dt.strftime("%Y-%m-%d")
+            if column == "date"
+            else rows[column].astype(object).where(rows[column].notna(), "")
+        )
+        body = "".join(
+            f"<tr><td>{e(str(k).replace('_', ' '))}</td><td>{e(str(i))}</td>"
+            f"<td>{e(str(d))}</td></tr>"
+            for k, i, d in zip(rows["kind"], ids, rows["detail"], strict=True)
+        )
+        parts.append(
+            f"<h3>{e(title)}</h3><table><tr><th>kind</th><th>{header}</th><th>evidence</th>"
+            f"</tr>{body}</table>"
+        )
+    return "\n".join(parts)
+
+
+def _counts_text(evidence_json: str) -> str:
+    counts = json.loads(evidence_json) if isinstance(evidence_json, str) else {}
+    words = {
+        "history_days": "days of follower history",
+        "history_points": "history points",
+        "posts": "posts",
+        "comments": "sampled comments",
+        "audience_sampled": "sampled followers",
+    }
+    return ", ".join(f"{counts[k]:,} {w}" for k, w in words.items() if k in counts)
+
+
+def explanation(scores: pd.DataFrame, evidence: pd.DataFrame) -> dict:
+    """Scores and evidence rows (``Scorer.explain``) as one JSON-ready dict.
+
+    ``{"creators": [score rows, optional columns included, with "evidence" parsed into an
+    object], "evidence": [evidence rows, dates as YYYY-MM-DD]}``; NaN becomes null.
+    """
+    rows = _json_records(scores)
+    for row in rows:
+        for key in ("evidence", "reasons", "audience_reasons"):
+            if isinstance(row.get(key), str):
+                row[key] = json.loads(row[key])
+    return {"creators": rows, "evidence": _json_records(evidence)}
+
+
+def _json_records(frame: pd.DataFrame) -> list[dict]:
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    obj = out.astype(object)
+    return obj.where(out.notna(), None).to_dict(orient="records")
+
+
+def write_explanation(scores: pd.DataFrame, evidence: pd.DataFrame, out: str | Path) -> Path:
+    """Write an explanation: ``.json`` (scores and evidence), ``.csv`` or ``.jsonl`` (evidence).
+
+    CSV and JSON Lines hold one evidence row per line, for spreadsheets and vetting tools; the
+    scores themselves come from ``creatorscore score``.
+    """
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        out.write_text(
+            json.dumps(explanation(scores, evidence), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    elif suffix == ".csv":
+        evidence.to_csv(out, index=False, date_format="%Y-%m-%d")
+    elif suffix == ".jsonl":
+        lines = [json.dumps(r, ensure_ascii=False) for r in _json_records(evidence)]
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    else:
+        raise ValueError(f"{out}: the output must end in .json, .csv or .jsonl")
+    return out
+
+
 def render_report(
     tables: dict[str, pd.DataFrame],
     creator_id: str,
@@ -180,7 +289,8 @@ def render_report(
         )
         return _page(creator_id, "", "\n".join(parts))
     data, X = scorer.features(data)
-    score = scorer.score_features(data, X, reasons="all", top_k=6).iloc[0]
+    scores, evidence = scorer.explain_features(data, X, top_k=6)
+    score = scores.iloc[0]
     row = X.iloc[0]
     c = data.creators.iloc[0]
     followers = float(c["followers"])
@@ -192,22 +302,36 @@ def render_report(
     )
     bio = c.get("bio")
     band = str(score["risk_band"])
+    audience = score["low_quality_audience"]
+    audience = str(audience) if isinstance(audience, str) else "unknown"
+    interval = (
+        f"90% interval {_fmt(score['audience_fake_share_low'], True)} to "
+        f"{_fmt(score['audience_fake_share_high'], True)}"
+        if np.isfinite(score["audience_fake_share_low"])
+        else "estimated from the audience sample"
+    )
     parts.append(
         f"""<section class="cards">
-<div class="card band-{e(band)}"><h3>Fraud risk</h3><p class="big">{_fmt(score["fraud_risk"], True)}
-</p><p>{e(band)} risk</p></div>
+<div class="card band-{e(band)}"><h3>Fraud risk (bought followers or engagement)</h3>
+<p class="big">{_fmt(score["fraud_risk"], True)}</p><p>{e(band)} risk,
+{e(str(score["fraud_confidence"]))} confidence</p></div>
+<div class="card band-{e(audience)}"><h3>Low-quality audience</h3>
+<p class="big">{e(audience)}</p><p>a separate question from buying</p></div>
+<div class="card"><h3>Fake followers</h3><p class="big">{_fmt(score["audience_fake_share"], True)}
+</p><p>{e(interval)}</p></div>
 <div class="card"><h3>Engagement rate</h3><p class="big">{_fmt(score["engagement_rate"], True)}</p>
 <p>expected {_fmt(score["expected_engagement_rate"], True)}</p></div>
-<div class="card"><h3>Fake followers</h3><p class="big">{_fmt(score["audience_fake_share"], True)}
-</p><p>estimated from the audience sample</p></div>
 </section>
 <p class="bio"><b>Bio:</b> {e(bio) if isinstance(bio, str) else "<i>none</i>"}</p>
-<h2>Why this risk</h2>{_reason_list(score["reasons"])}"""
+<p class="muted">Evidence: {e(_counts_text(score["evidence"]))}.</p>
+<h2>Why this risk</h2>{_reason_list(score["reasons"])}
+<h2>Evidence</h2>{_evidence_html(evidence)}"""
     )
     days = resolve_as_of(data)
     jump = largest_jump(data.follower_history, [creator_id], days)
     parts.append(
-        "<h2>Follower growth</h2>" + _growth_chart(data.follower_history, jump["date"].iloc[0])
+        "<h2>Follower growth</h2>"
+        + _growth_chart(data.follower_history, jump["date"].iloc[0], evidence)
     )
     curve = scorer.bundle.engagement_curve or EngagementCurve.prior()
     parts.append(
@@ -216,9 +340,16 @@ def render_report(
     )
     parts.append("<h2>Likes and comments per post</h2>" + _posts_chart(data.posts))
     aud = [k for k in _AUDIENCE if k in X.columns]
+    note = ""
+    if audience in ("medium", "high") and band == "low":
+        note = (
+            "<p>Many followers look low-quality, but nothing in the growth curve or the "
+            "engagement says they were bought: bots follow everyone.</p>"
+        )
     if aud and np.isfinite(row[aud].to_numpy("float64")).any():
         parts.append(
-            "<h2>Audience quality</h2>"
+            f"<h2>Audience quality: {e(audience)}</h2>{note}"
+            + _reason_list(score["audience_reasons"])
             + _bars([_AUDIENCE[k] for k in aud], row[aud].to_numpy("float64"), "share", True)
         )
     else:
@@ -269,6 +400,8 @@ h1 {{ margin-bottom: 0; }} .sub {{ color: #555; margin-top: .2em; }}
 .band-medium {{ border-color: #f57900; background: #fdf1e3; }}
 .band-low {{ border-color: #4e9a06; background: #eaf6e0; }}
 .muted {{ color: #777; }} .err {{ color: #a00; }} img {{ max-width: 100%; }}
+table {{ border-collapse: collapse; font-size: .9em; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .2em .5em; text-align: left; }}
 </style></head><body>
 <h1>Vetting report: {html.escape(creator_id)}</h1><p class="sub">{subtitle}</p>
 {body}

@@ -41,6 +41,7 @@ from models.fraud import FraudModel
 from training.config import TrainConfig
 
 __all__ = [
+    "FRAUD_EXCLUDED_PREFIXES",
     "FRAUD_KINDS",
     "Split",
     "Prepared",
@@ -315,10 +316,23 @@ def prepare(data: CreatorData, labels: Mapping[str, pd.DataFrame], config: Train
 # Steps 6-7
 
 
+#: Feature families the fraud model does not read. ``fraud_risk`` answers "did this creator buy
+#: followers or engagement"; a low-quality audience is not evidence of that (FACTS.md: bots
+#: follow everyone). With the audience family, honest creators whose true fake share is 0.4 or
+#: more got a medium or high risk 6.8% of the time against 2.0% for other honest creators;
+#: without it 3.4% against 1.7%, for a validation ROC-AUC of 0.982 instead of 0.989 (3,000
+#: simulated creators, seed 11). The audience is reported on its own (``low_quality_audience``).
+FRAUD_EXCLUDED_PREFIXES: tuple[str, ...] = ("aud_",)
+
+
 def fit_fraud(prep: Prepared, config: TrainConfig | None = None) -> FraudModel:
-    """The fraud model on the training creators (``config`` defaults to ``prep.config``)."""
+    """The fraud model on the training creators (``config`` defaults to ``prep.config``).
+
+    It reads every feature except the families in :data:`FRAUD_EXCLUDED_PREFIXES`.
+    """
     config = config or prep.config
     X = prep.train_X
+    X = X.loc[:, [c for c in X.columns if not c.startswith(FRAUD_EXCLUDED_PREFIXES)]]
     return FraudModel().fit(
         X,
         prep.train_y,

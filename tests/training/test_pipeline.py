@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from models import Bundle
-from training.pipeline import evaluate_bundle, fit_bundle, fraud_kind_metrics, split
+from training.pipeline import (
+    FRAUD_EXCLUDED_PREFIXES,
+    evaluate_bundle,
+    fit_bundle,
+    fraud_kind_metrics,
+    split,
+)
 
 
 def test_bundle_has_every_component(trained):
@@ -15,7 +21,11 @@ def test_bundle_has_every_component(trained):
     assert b.account_model is not None and b.fit_model is not None
     assert b.text_model is not None and b.engagement_curve is not None
     assert b.feature_names == list(trained.features.columns)
-    assert b.fraud_model.feature_names_ == b.feature_names
+    # "Bought" is kept apart from "low-quality audience": the fraud model never sees aud_*.
+    assert b.fraud_model.feature_names_ == [
+        c for c in b.feature_names if not c.startswith(FRAUD_EXCLUDED_PREFIXES)
+    ]
+    assert any(c.startswith("aud_") for c in b.feature_names)
     assert b.text_model.n_topics == trained.config.n_topics
     # The curve is fitted, not the published prior (which has no samples).
     assert b.engagement_curve.n_samples_["pooled"] > 100
