@@ -4,7 +4,7 @@ Endpoints
 ---------
 - ``POST /v1/score``: body ``{"creators": [...], "posts": [...], ...}`` (each contract table as a
   list of records; only ``creators`` is required), answer ``{"model_version", "rows"}`` with the
-  creator-score output rows in input order.
+  creator-score output rows in input order (``?extra=true`` adds the optional columns).
 - ``POST /v1/fit``: the same tables plus ``brands`` and an optional ``top``; fit output rows.
 - ``POST /v1/explain``: the same tables plus ``creator_id`` (and an optional ``top``); answer
   ``{"model_version", "creators": [the score row with every optional column],
@@ -205,6 +205,11 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         return data
 
     partial_q = Query(False, description="Score the good creators, return error rows for the bad.")
+    extra_q = Query(
+        False,
+        description="Add the optional columns: fraud_confidence, the audience_fake_share interval, "
+        "low_quality_audience with its reasons, and evidence counts.",
+    )
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:
@@ -239,9 +244,9 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         )
 
     @app.post("/v1/score", tags=["scoring"], dependencies=[Depends(check_key)])
-    def score(body: ScoreRequest, partial: bool = partial_q) -> JSONResponse:
+    def score(body: ScoreRequest, partial: bool = partial_q, extra: bool = extra_q) -> JSONResponse:
         """Fraud risk, band, engagement, tier and reasons for each creator, in input order."""
-        frame = scorer.score(loaded(body, partial))
+        frame = scorer.score(loaded(body, partial), extra=extra)
         return JSONResponse({"model_version": scorer.model_version, "rows": _records(frame)})
 
     @app.post("/v1/fit", tags=["scoring"], dependencies=[Depends(check_key)])

@@ -13,7 +13,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from features.schema import SCORE_COLUMNS
+from features.schema import SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
 
 KEY = "test-key-123"
 
@@ -79,6 +79,11 @@ def test_good_request_scores_in_input_order(service, world_tables, scorer):
     assert info["model_version"] == scorer.model_version
     assert info["metrics"]["fraud"]["roc_auc"] > 0.5
     assert httpx.get(f"{service}/openapi.json", timeout=10).json()["paths"]["/v1/score"]
+
+    r = httpx.post(f"{service}/v1/score?extra=true", json=body, headers=bearer, timeout=30)
+    rows = r.json()["rows"]
+    assert list(rows[0]) == [*SCORE_COLUMNS, *SCORE_EXTRA_COLUMNS]
+    assert all(row["fraud_confidence"] in ("high", "medium", "low") for row in rows)
 
 
 def test_missing_or_wrong_key_is_401(service, world_tables):
