@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["train_command"]
+__all__ = ["TrackingUriOpt", "train_command"]
+
+TrackingUriOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        help="MLflow store; default $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here.",
+    ),
+]
 
 
 def train_command(
@@ -28,13 +36,7 @@ def train_command(
     promote: Annotated[
         bool, typer.Option("--promote", help="Make the new version champion whatever it scores.")
     ] = False,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(
-            "--tracking-uri",
-            help="MLflow store; default $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here.",
-        ),
-    ] = None,
+    tracking_uri: TrackingUriOpt = None,
     experiment: Annotated[str, typer.Option("--experiment", help="MLflow experiment.")] = (
         "creatorscore"
     ),

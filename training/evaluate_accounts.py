@@ -25,6 +25,8 @@ from typing import Annotated, NamedTuple
 
 import typer
 
+from training.commands import TrackingUriOpt
+
 __all__ = [
     "EvaluationSettings",
     "binary_report",
@@ -738,13 +740,7 @@ def evaluate_accounts_command(
     mlflow_log: Annotated[
         bool, typer.Option("--mlflow/--no-mlflow", help="Log the run to MLflow.")
     ] = True,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(
-            "--tracking-uri",
-            help="MLflow store; default $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here.",
-        ),
-    ] = None,
+    tracking_uri: TrackingUriOpt = None,
     experiment: Annotated[
         str, typer.Option("--experiment", help="MLflow experiment.")
     ] = "creatorscore-evaluation",
