@@ -377,12 +377,17 @@ def _creator_codes(audience: pd.DataFrame, creators: pd.DataFrame) -> tuple[pd.I
 def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
     """Audience rows of known creators, one per (creator, follower), and their creator codes."""
     codes = ids.get_indexer(audience["creator_id"])
-    rows = audience[codes >= 0]
-    if "follower_id" in rows.columns:
-        # The same follower listed twice would be counted twice in every share.
-        dup = rows.duplicated(subset=["creator_id", "follower_id"]) & rows["follower_id"].notna()
-        rows = rows[~dup.to_numpy()]
-    return rows, ids.get_indexer(rows["creator_id"])
+    keep = codes >= 0
+    if "follower_id" in audience.columns:
+        # The same follower listed twice would be counted twice in every share. Pairs as int64
+        # keys (creator code, follower code) instead of a two-column duplicated(): rows of
+        # unknown creators get negative keys, and are dropped anyway.
+        follower, uniques = pd.factorize(audience["follower_id"])  # missing -> -1, never a dup
+        key = codes.astype("int64") * np.int64(len(uniques) + 1) + follower
+        keep &= ~(pd.Series(key).duplicated().to_numpy() & (follower >= 0))
+    # Most samples have no row to drop: no copy of the table then.
+    rows = audience if keep.all() else audience[keep]
+    return rows, codes[keep]
 
 
 def fake_share_table(

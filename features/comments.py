@@ -7,8 +7,9 @@ hour, Weerasinghe et al., WWW 2020). One to three suspicious comments out of 20 
 alarming (HypeAuditor). Sources: docs FACTS.md, "Comments and likes".
 
 Texts are classified once per distinct text (bought comments repeat, so there are far fewer
-distinct texts than comments) with vectorised pandas string methods; everything per creator is
-``np.bincount`` or a groupby with built-in aggregations over integer creator codes.
+distinct texts than comments) with vectorised pandas string methods and Arrow's regex kernels;
+everything per creator is ``np.bincount`` or a groupby with built-in aggregations over integer
+creator codes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.catalog import Feature
 
@@ -127,6 +130,47 @@ def _generic_regex() -> str:
 
 _GENERIC_RE = _generic_regex()
 _SPAM_RE = "(?:" + "|".join(SPAM_PATTERNS) + ")"
+_SPAM = re.compile(_SPAM_RE)
+_MENTION_PY = re.compile(_MENTION)
+_NOT_WORDS_PY = re.compile(_NOT_WORDS)
+_REPEATS_PY = re.compile(_REPEATS)
+_GENERIC_PY = re.compile(_GENERIC_RE)
+
+
+def _first_group(match: re.Match) -> str:
+    return match.group(1)
+
+
+# Arrow's regex engine (RE2) runs over all texts in one C pass, but its \b and \s are ASCII-only
+# where Python's are Unicode. Dropping every \b (an assertion: dropping it only allows more
+# matches) and spelling \s as every character ``str.isspace`` accepts (what Python's \s matches)
+# gives a pattern that matches at least wherever the Python one does; Python's own pattern then
+# decides on those few candidates, so the result is exactly Python's.
+_PY_SPACE = "[" + "".join(f"\\x{{{i:x}}}" for i in range(0x3001) if chr(i).isspace()) + "]"
+_SPAM_CANDIDATE = _SPAM_RE.replace(r"\b", "").replace(r"\s", _PY_SPACE)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    """Arrow strings of an object Series of str/None, or None when Arrow cannot take them."""
+    try:
+        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):  # lone surrogates, non-str cells
+        return None
+
+
+def _where(arr: pa.Array, pattern: str, *, regex: bool) -> np.ndarray:
+    """Boolean mask of the texts ``arr`` containing ``pattern`` (False for null)."""
+    hit = (pc.match_substring_regex if regex else pc.match_substring)(arr, pattern)
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+
+
+def _search(folded: pd.Series, pattern: re.Pattern, candidates: np.ndarray) -> np.ndarray:
+    """Python ``pattern.search`` on the ``candidates`` rows (str) only; False elsewhere."""
+    out = np.zeros(len(folded), dtype=bool)
+    rows = np.flatnonzero(candidates)
+    texts = folded.to_numpy(dtype=object)[rows]
+    out[rows] = [pattern.search(t) is not None for t in texts]
+    return out
 
 
 def classify_texts(text: pd.Series) -> pd.DataFrame:
@@ -154,15 +198,34 @@ def classify_texts(text: pd.Series) -> pd.DataFrame:
     s = text.astype(object).where(text.notna(), None)
     known = s.notna().to_numpy()
     folded = s.where(known, "").str.casefold()
-    words = _words(folded)
-    has_words = words.str.len().to_numpy() > 0
-    has_mention = folded.str.contains(_MENTION, regex=True).to_numpy()
-    has_emoji = folded.str.contains(_EMOJI, regex=True).to_numpy()
-    generic = has_words & words.str.fullmatch(_GENERIC_RE).to_numpy()
+    arr = _arrow_text(folded)
+    if arr is None or arr.null_count:  # non-str cells: the pandas string methods throughout
+        words = _words(folded)
+        has_words = words.str.len().to_numpy() > 0
+        has_mention = folded.str.contains(_MENTION, regex=True).to_numpy()
+        has_emoji = folded.str.contains(_EMOJI, regex=True).to_numpy()
+        spam = folded.str.contains(_SPAM_RE, regex=True).to_numpy()
+        generic = has_words & words.str.fullmatch(_GENERIC_RE).to_numpy()
+        norm = folded.str.replace(r"\s+", " ", regex=True).str.strip()
+    else:
+        # All str: one list pass per step instead of the pandas wrappers, same patterns.
+        texts = folded.tolist()
+        words_l = [_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", t)).strip() for t in texts]
+        has_words = np.fromiter(map(bool, words_l), dtype=bool, count=len(words_l))
+        generic = np.fromiter(
+            (bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in words_l),
+            dtype=bool,
+            count=len(words_l),
+        )
+        # The emoji class is plain code-point ranges, which RE2 reads as Python does.
+        has_emoji = _where(arr, _EMOJI, regex=True)
+        has_mention = _search(folded, _MENTION_PY, _where(arr, "@", regex=False))
+        spam = _search(folded, _SPAM, _where(arr, _SPAM_CANDIDATE, regex=True))
+        # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
+        norm = pd.Series([" ".join(t.split()) for t in texts], index=folded.index, dtype=object)
     mention_only = has_mention & ~has_words
     emoji_only = has_emoji & ~has_words & ~has_mention
     punct_only = ~has_words & ~has_mention & ~has_emoji
-    spam = folded.str.contains(_SPAM_RE, regex=True).to_numpy()
     low = generic | mention_only | emoji_only | punct_only | spam
     cols = {
         "generic": generic,
@@ -176,7 +239,7 @@ def classify_texts(text: pd.Series) -> pd.DataFrame:
         {k: np.where(known, v.astype("float64"), np.nan) for k, v in cols.items()},
         index=text.index,
     )
-    out["norm"] = folded.str.replace(r"\s+", " ", regex=True).str.strip().where(known, None)
+    out["norm"] = norm.where(known, None)
     return out
 
 

@@ -455,15 +455,16 @@ _PANDERA_DTYPE = {
 }
 
 
-def _text_lengths(values: pd.Series) -> pd.Series:
-    arr = pyarrow_lib.array(values.to_numpy(), from_pandas=True, type=pyarrow_lib.large_string())
-    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
-    return pd.Series(lengths, index=values.index, dtype="float64")
-
-
 def _within_text_limit(values: pd.Series) -> pd.Series:
-    lengths = _text_lengths(values)
-    return lengths.isna() | (lengths <= TEXT_LIMIT)
+    # Runs with ignore_na=False: pandera would otherwise copy the column without its missing
+    # cells first. After _coerce_str a cell is a str or None, and len() per cell is cheaper than
+    # converting the column to Arrow.
+    cells = values.to_numpy(dtype=object)
+    known = cells != None  # noqa: E711 (elementwise)
+    within = np.ones(len(cells), dtype=bool)
+    lengths = np.fromiter(map(len, cells[known]), dtype="int64", count=int(known.sum()))
+    within[known] = lengths <= TEXT_LIMIT
+    return pd.Series(within, index=values.index)
 
 
 def _whole(values: pd.Series) -> pd.Series:
@@ -489,7 +490,7 @@ def table_schema(table: str) -> pa.DataFrameSchema:
     for col in TABLES[table]:
         checks: list[pa.Check] = []
         if col.type == "str":
-            checks.append(pa.Check(_within_text_limit, name="text_length"))
+            checks.append(pa.Check(_within_text_limit, name="text_length", ignore_na=False))
         if col.type == "int":
             checks += [pa.Check(_non_negative, name="non_negative"), pa.Check(_whole, name="whole")]
         if col.name == "platform":
@@ -662,6 +663,8 @@ def _validate_table(table: str, raw: pd.DataFrame, name: str) -> tuple[pd.DataFr
 
 def _with_table(table: str, problems: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """Add table and creator_id columns to a table's row problems."""
+    if not len(problems):  # the common case; building and sorting an empty frame costs ms
+        return _empty_errors()
     rows = problems["row"].to_numpy(dtype="int64")
     if "creator_id" in frame.columns and table != "brands":
         ids = frame["creator_id"].to_numpy(dtype=object)[rows - 1]

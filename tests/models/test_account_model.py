@@ -81,3 +81,19 @@ def test_trains_on_account_labels(fast):
     m = AccountModel.fit_labels(labels, params=fast, n_folds=3, max_rounds=50)
     assert m.feature_names == list(audience.ACCOUNT_FEATURES)
     assert m.tpr > 0.9 and m.fpr < 0.1
+
+
+def test_account_model_is_capped_for_scoring_speed():
+    # Every sampled follower is scored, so the tree count is capped whatever max_rounds says,
+    # and explicit params still override the speed-oriented defaults.
+    from models.account import ACCOUNT_PARAMS, MAX_TREES
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = ((X["a"] + 0.3 * rng.normal(size=3000)) > 0.8).astype(float)
+    m = AccountModel().fit(X, y, n_folds=3, max_rounds=1000, early_stopping_rounds=1000)
+    assert m.booster_.num_trees() <= MAX_TREES
+    text = m.booster_.model_to_string()
+    assert f"[max_depth: {ACCOUNT_PARAMS['max_depth']}]" in text
+    deeper = AccountModel().fit(X, y, n_folds=3, max_rounds=20, params={"max_depth": 2})
+    assert "[max_depth: 2]" in deeper.booster_.model_to_string()
