@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.dataset import EXTENSIONS, ContractError, CreatorData, load
-from features.schema import FIT_COLUMNS, SCORE_COLUMNS
+from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -57,9 +57,22 @@ CHILD_TABLES = ("follower_history", "posts", "comments", "audience_sample")
 READ_BATCH_ROWS = 65_536
 _STATE = "state.json"
 
-_FLOATS = ("fraud_risk", "audience_fake_share", "engagement_rate", "expected_engagement_rate")
+_FLOATS = (
+    "fraud_risk",
+    "audience_fake_share",
+    "engagement_rate",
+    "expected_engagement_rate",
+    "audience_fake_share_low",
+    "audience_fake_share_high",
+)
 _SCORE_SCHEMA = pa.schema(
     [(c, pa.float64() if c in _FLOATS else pa.string()) for c in SCORE_COLUMNS]
+)
+_SCORE_EXTRA_SCHEMA = pa.schema(
+    [
+        (c, pa.float64() if c in _FLOATS else pa.string())
+        for c in (*SCORE_COLUMNS, *SCORE_EXTRA_COLUMNS)
+    ]
 )
 _FIT_TYPES = {"fit_score": pa.float64(), "fit_rank": pa.int64(), "fraud_risk": pa.float64()}
 _FIT_SCHEMA = pa.schema([(c, _FIT_TYPES.get(c, pa.string())) for c in FIT_COLUMNS])
@@ -326,7 +339,12 @@ def _repeated_in(chunk: Chunk, repeated: dict[str, str]) -> dict[str, str]:
 
 
 def _score_chunk(
-    folder: str, version: str, chunk: Chunk, repeated: dict[str, str], reasons: str
+    folder: str,
+    version: str,
+    chunk: Chunk,
+    repeated: dict[str, str],
+    reasons: str,
+    extra: bool = False,
 ) -> tuple[pd.DataFrame, float, float]:
     """Score one chunk: its output rows, seconds in LightGBM prediction, seconds in all."""
     t_start = time.perf_counter()
@@ -335,7 +353,7 @@ def _score_chunk(
     _renumber(data, chunk.offsets, repeated)
     data, X = scorer.features(data)
     t0 = time.perf_counter()
-    out = scorer.score_features(data, X, reasons=reasons)
+    out = scorer.score_features(data, X, reasons=reasons, extra=extra)
     t_end = time.perf_counter()
     return out, t_end - t0, t_end - t_start
 
@@ -396,7 +414,10 @@ def write_output(frames, path: str | Path, schema: pa.Schema | None = None) -> P
     first = next(frames, None)
     if schema is None:
         cols = list(first.columns) if first is not None else list(SCORE_COLUMNS)
-        schema = _FIT_SCHEMA if "fit_score" in cols else _SCORE_SCHEMA
+        if "fit_score" in cols:
+            schema = _FIT_SCHEMA
+        else:
+            schema = _SCORE_EXTRA_SCHEMA if SCORE_EXTRA_COLUMNS[0] in cols else _SCORE_SCHEMA
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same folder (so the rename is atomic), same extension (so the format is the same).
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
@@ -495,6 +516,7 @@ def score_folder(
     jobs: int = 1,
     resume: bool = False,
     reasons: str = "flagged",
+    extra: bool = False,
     progress: Callable[[int, int], None] | None = None,
     stop_after: int | None = None,
 ) -> BatchSummary:
@@ -509,11 +531,13 @@ def score_folder(
     jobs : parallel worker processes (joblib); 1 scores in this process.
     resume : continue from the finished chunks of an interrupted run with the same settings.
     reasons : ``"flagged"``, ``"all"`` or ``"none"`` (see ``Scorer.score``).
+    extra : also write the optional columns ``features.schema.SCORE_EXTRA_COLUMNS``.
     progress : called with (creators done, creators in total) after each chunk.
     stop_after : stop (raising ``KeyboardInterrupt``) after this many chunks; simulates an
         interrupted run in tests.
     """
     t_start = time.perf_counter()
+    schema = _SCORE_EXTRA_SCHEMA if extra else _SCORE_SCHEMA
     data, out = Path(data), Path(out)
     _format(out)
     if scorer.folder is None:
@@ -528,6 +552,7 @@ def score_folder(
         "chunk_size": size,
         "model_version": scorer.model_version,
         "reasons": reasons,
+        "extra": extra,
     }
     parts = _parts_dir(out)
     done = _prepare_parts(parts, state, resume)
@@ -542,7 +567,7 @@ def score_folder(
         for chunk in iter_chunks(data, size, ids):
             if chunk.index not in done:
                 mine = _repeated_in(chunk, repeated)
-                yield chunk.index, chunk.n_creators, (folder, version, chunk, mine, reasons)
+                yield chunk.index, chunk.n_creators, (folder, version, chunk, mine, reasons, extra)
 
     if jobs == 1:
         results = ((i, k, _score_chunk(*args)) for i, k, args in tasks())
@@ -561,7 +586,7 @@ def score_folder(
 
     finished = 0
     for index, n_chunk, (frame, t_pred, t_chunk) in results:
-        _save_part(parts, index, frame, _SCORE_SCHEMA)
+        _save_part(parts, index, frame, schema)
         summary.predict_seconds += t_pred
         summary.worker_seconds += t_chunk
         completed += n_chunk
@@ -580,7 +605,7 @@ def score_folder(
             summary.add(frame)
             yield frame
 
-    write_output(frames(), out, _SCORE_SCHEMA)
+    write_output(frames(), out, schema)
     if summary.n_rows != n:
         raise RuntimeError(f"wrote {summary.n_rows:,} rows for {n:,} creators")  # never lose rows
     shutil.rmtree(parts)

@@ -120,6 +120,14 @@ def score_command(
         str,
         typer.Option("--reasons", help="Reasons for: flagged (medium/high risk), all, none."),
     ] = "flagged",
+    extra: Annotated[
+        bool,
+        typer.Option(
+            "--extra",
+            help="Add the optional columns: fraud_confidence, the audience_fake_share interval, "
+            "low_quality_audience and its reasons, evidence counts.",
+        ),
+    ] = False,
     engine: Annotated[
         str,
         typer.Option(
@@ -142,6 +150,8 @@ def score_command(
     if engine not in ("pandas", "spark"):
         _fail(f"--engine must be pandas or spark, not {engine!r}")
     if engine == "spark":
+        if extra:
+            _fail("--extra is not available with --engine spark yet")
         _score_spark(data, out, model, master, reasons)
         return
     if out.suffix.lower() not in (".csv", ".parquet", ".jsonl"):
@@ -158,6 +168,7 @@ def score_command(
                 jobs=jobs,
                 resume=resume,
                 reasons=reasons,
+                extra=extra,
                 progress=update,
             )
     except (ContractError, ValueError) as exc:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from features.dataset import ContractError
-from features.schema import FIT_COLUMNS, SCORE_COLUMNS
+from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
 from serving.batch import score_folder
 from serving.cli import app
 from training.simulate import World, WorldConfig, write_world
@@ -47,6 +47,22 @@ def test_score_cli_round_trip(fmt, tmp_path, world_tables, bundle_dir, scorer):
     assert got["reasons"].map(json.loads).tolist() == want["reasons"].map(json.loads).tolist()
     assert not list(tmp_path.glob("*.parts")) and not list(tmp_path.glob(".tmp-*"))
     assert "risk band" in result.output
+
+
+def test_score_cli_extra_columns_match_the_python_api(tmp_path, world_tables, bundle_dir, scorer):
+    data = _write(world_tables, tmp_path)
+    out = tmp_path / "scores.parquet"
+    args = ["score", "--data", str(data), "--out", str(out), "--model", str(bundle_dir)]
+    result = runner.invoke(app, [*args, "--chunk-size", "25", "--extra"])
+    assert result.exit_code == 0, result.output
+    got = _read(out)
+    want = scorer.score(world_tables, extra=True)
+    assert list(got.columns) == [*SCORE_COLUMNS, *SCORE_EXTRA_COLUMNS]
+    for col in ("fraud_confidence", "low_quality_audience", "evidence"):
+        assert got[col].tolist() == want[col].tolist(), col
+    lo, hi = got["audience_fake_share_low"], got["audience_fake_share_high"]
+    known = got["audience_fake_share"].notna()
+    assert ((lo <= got["audience_fake_share"]) & (got["audience_fake_share"] <= hi))[known].all()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
