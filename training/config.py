@@ -43,6 +43,9 @@ class TrainConfig:
     n_folds, fit_n_folds, account_n_folds : outer cross-fitting folds (out-of-fold scores for
         calibration); ``fit_n_folds`` is capped at the number of training brands.
     max_rounds, fit_max_rounds : upper bound of boosting rounds; early stopping picks fewer.
+        The account model also stops at ``models.account.MAX_TREES`` (it scores every sampled
+        follower, so its size is set for speed; its parameter defaults are
+        ``models.account.ACCOUNT_PARAMS``, under ``account_params``).
     early_stopping_rounds : rounds without improvement before a fold stops.
     calibration : ``"isotonic"`` or ``"platt"`` for the fraud and account models.
     n_topics : topics of the text model.
