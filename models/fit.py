@@ -18,10 +18,15 @@ operations, never a loop over pairs):
 ``fit_topic_dot``               dot product of the two topic-share vectors (sums to 1 each)
 ``fit_aud_fake_share``          the creator's estimated fake-follower share (``aud_fake_share``)
 ``fit_aud_mass_share``          the creator's mass-follower share (``aud_mass_follower_share``)
+``fit_related_share``           the creator's topic share on the brief's secondary interests
+                                ("our audience also loves ..."; NaN: the brief names none)
 ==============================  ==================================================================
 
 Briefs are mapped to topics without their negated sentences (:func:`affirmative_text`): "we do
-not work with creators who post about travel" would otherwise put weight on travel. Cosine
+not work with creators who post about travel" would otherwise put weight on travel. Sentences
+that name a secondary interest ("our audience also loves food") are mapped on their own
+(:func:`secondary_text`, ``related_topic_*`` columns of the brief frame): mixed into the main
+vector they weighed as much as the brand's own niche, which lowered held-out NDCG@10. Cosine
 mixes how on-niche the creator is with how central the creator's niche is to the brand; the two
 one-sided shares keep them apart, and audience quality enters because a brand pays for the real
 followers it reaches.
@@ -29,11 +34,14 @@ followers it reaches.
 The contract's audience sample carries no follower country, so "country match" uses the
 creator's own ``country``.
 
-:class:`FitModel` ranks creators within each brand (``objective="lambdarank"``, queries =
-brands, folds and early stopping grouped by brand). ``fit_score`` is an isotonic map, fitted on
-out-of-fold pairs, from the ranking score to P(outcome >= 2) ("good" or "excellent"), so it is
-in [0, 1] and comparable across brands; ``fit_rank`` is 1 for the best creator of each brand,
-ties broken by ``creator_id``.
+:class:`FitModel` ranks creators within each brand: a pointwise regression of the graded
+outcome (:data:`FIT_OBJECTIVE`), with folds, early stopping (NDCG@10) and the metrics grouped by
+brand. With the few brands a training world holds (40 of 10,000 creators) it ranked better than
+``objective="lambdarank"`` (still available through ``params``).
+
+``fit_score`` is an isotonic map, fitted on out-of-fold pairs, from the ranking score to
+P(outcome >= 2) ("good" or "excellent"), so it is in [0, 1] and comparable across brands;
+``fit_rank`` is 1 for the best creator of each brand, ties broken by ``creator_id``.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ __all__ = [
     "PAIR_FEATURES",
     "pair_features",
     "affirmative_text",
+    "secondary_text",
     "brand_topics",
     "rank_within",
     "FitModel",
@@ -74,15 +83,27 @@ PAIR_FEATURES: tuple[str, ...] = (
     "fit_topic_dot",
     "fit_aud_fake_share",
     "fit_aud_mass_share",
+    "fit_related_share",
 )
 
 # An excluded-topics text counts as naming a topic when that topic carries at least this share
 # of the text's strongest topic weight: short phrases spread a little weight over unrelated
 # topics, which must not count as exclusions.
 _EXCLUDED_RELATIVE_WEIGHT = 0.5
+#: LightGBM objective of :class:`FitModel`. Held-out NDCG@10 on a 20,000-creator world, ranker
+#: trained on the 40 brands of a 10,000-creator one: 0.818 against 0.811 for "lambdarank"
+#: (mean of 7 seeds; regression ahead on 5), ROC-AUC of ``fit_score`` 0.933 against 0.915.
+FIT_OBJECTIVE = "regression"
 _TOP = 3
 # Topic share columns only (topic_00 ...), not topic_dominant / topic_concentration.
 _TOPIC_COLUMN = re.compile(r"topic_\d+")
+# Columns of the brief frame holding the topic vector of its secondary-interest sentences.
+_RELATED_PREFIX = "related_"
+# Cues of a secondary interest ("our audience also loves food"), English, Spanish, German,
+# Portuguese and French: a partial fit, kept out of the brand's main topic vector.
+_SECONDARY = re.compile(
+    r"\b(?:also|as well|too|también|además|auch|ebenfalls|também|aussi)\b", re.IGNORECASE
+)
 # Sentence ends (also ";" and line breaks, which briefs use as list separators).
 _SENTENCE = re.compile(r"(?<=[.!?;。！？])\s*|\n+")
 # Negation and exclusion cues, English, Spanish, German, Portuguese and French: a sentence with
@@ -135,7 +156,8 @@ def pair_features(
     creator_features : feature frame indexed by creator_id with ``topic_*`` columns and
         ``eng_er_vs_expected`` (missing columns give NaN features).
     brief_topics : topic vector of each brand's brief, indexed by brand_id, same ``topic_*``
-        columns as ``creator_features``.
+        columns as ``creator_features``; optional ``related_topic_*`` columns hold the vector of
+        its secondary interests (:func:`brand_topics`; absent or all-NaN: none named).
     excluded_topics : topic vector of each brand's ``excluded_topics`` text, indexed by brand_id;
         brands absent or all-NaN have no exclusions (NaN exclusion features).
     fraud_risk : calibrated fraud risk indexed by creator_id.
@@ -208,6 +230,19 @@ def pair_features(
     hits = np.where(ok, (e_set @ c_hot.T)[bi, ci], np.nan)
     exc_share = np.where(ok, (e_set @ np.nan_to_num(c_share).T)[bi, ci], np.nan)
 
+    # Secondary interests: the creator's share on the topics the brief's "also" sentences name,
+    # with the same relative-weight cut as exclusions.
+    rel_cols = [_RELATED_PREFIX + c for c in cols]
+    if all(c in brief.columns for c in rel_cols):
+        R = np.nan_to_num(_topic_matrix(brief, b_ids, rel_cols))
+    else:
+        R = np.zeros(B.shape)
+    has_rel = (R > 0).any(axis=1)
+    r_set = _top_hot(R) * (R >= _EXCLUDED_RELATIVE_WEIGHT * R.max(axis=1, keepdims=True))
+    rel_share = np.where(
+        has_rel[bi] & c_known[ci], (r_set @ np.nan_to_num(c_share).T)[bi, ci], np.nan
+    )
+
     # Country: brand x country incidence, looked up by each creator's country code.
     targets = (
         brands["target_countries"].astype(object).where(brands["target_countries"].notna(), "")
@@ -268,6 +303,7 @@ def pair_features(
             "fit_topic_dot": dot,
             "fit_aud_fake_share": _col(feats, "aud_fake_share", c_ids)[ci],
             "fit_aud_mass_share": _col(feats, "aud_mass_follower_share", c_ids)[ci],
+            "fit_related_share": rel_share,
         }
     )
     if pairs is not None:
@@ -288,7 +324,7 @@ def affirmative_text(brief: str | None, excluded: str | None = None) -> str | No
     >>> affirmative_text("We sell tents. We do not work with creators who post about travel.")
     'We sell tents.'
     >>> affirmative_text("Tents for families; no alcohol, no gambling")
-    'Tents for families'
+    'Tents for families;'
     """
     if not isinstance(brief, str):
         return brief
@@ -296,6 +332,30 @@ def affirmative_text(brief: str | None, excluded: str | None = None) -> str | No
     parts = [p.strip() for p in _SENTENCE.split(brief) if p.strip()]
     kept = [p for p in parts if not _NEGATION.search(p) and not (needle and needle in p.casefold())]
     return " ".join(kept) if kept else brief
+
+
+def secondary_text(brief: str | None) -> tuple[str | None, str | None]:
+    """Split a brief into its main sentences and those naming a *secondary* interest.
+
+    "We sell tents. Our audience also loves food." is a camping brand for which food creators
+    are a partial fit: the "also" sentence (a cue of :data:`_SECONDARY`) goes to the second
+    text. When every sentence carries a cue the brief stays main and the second text is None.
+
+    Examples
+    --------
+    >>> secondary_text("We sell tents. Our audience also loves food.")
+    ('We sell tents.', 'Our audience also loves food.')
+    >>> secondary_text("We sell tents.")
+    ('We sell tents.', None)
+    """
+    if not isinstance(brief, str):
+        return brief, None
+    parts = [p.strip() for p in _SENTENCE.split(brief) if p.strip()]
+    extra = [p for p in parts if _SECONDARY.search(p)]
+    main = [p for p in parts if not _SECONDARY.search(p)]
+    if not extra or not main:
+        return brief, None
+    return " ".join(main), " ".join(extra)
 
 
 def brand_topics(
@@ -307,7 +367,10 @@ def brand_topics(
     without excluded topics (or whose text has no known term) gets an all-NaN row: no exclusions.
     With ``drop_negated`` (default) the brief is mapped without its negated sentences
     (:func:`affirmative_text`), so "we do not work with travel creators" does not make travel a
-    wanted topic. Columns are ``topic_00`` ... as in the creator feature frame.
+    wanted topic. Sentences naming a secondary interest (:func:`secondary_text`) are mapped on
+    their own. Columns of the brief frame are ``topic_00`` ... as in the creator feature frame,
+    then ``related_topic_00`` ... (all-NaN: no secondary interest); the excluded frame has the
+    ``topic_*`` columns only.
     """
     ids = pd.Index(brands["brand_id"].astype(str), name="brand_id")
     ex_texts = (
@@ -318,14 +381,20 @@ def brand_topics(
     briefs = list(brands["brief"])
     if drop_negated:  # one regex pass per brand: brands are few
         briefs = [affirmative_text(b, e) for b, e in zip(briefs, ex_texts, strict=True)]
-    brief = np.asarray(text_model.transform_brief(briefs), dtype="float64")
+    main, extra = zip(*(secondary_text(b) for b in briefs), strict=True) if briefs else ((), ())
+    brief = np.asarray(text_model.transform_brief(list(main)), dtype="float64")
+    related = np.asarray(text_model.transform_brief(list(extra)), dtype="float64")
     cols = [f"topic_{k:02d}" for k in range(brief.shape[1])]
     if "excluded_topics" in brands.columns:
         excluded = np.asarray(text_model.transform_brief(ex_texts), dtype="float64")
     else:
         excluded = np.full(brief.shape, np.nan)
     return (
-        pd.DataFrame(brief, index=ids, columns=cols),
+        pd.DataFrame(
+            np.hstack([brief, related.reshape(brief.shape)]),
+            index=ids,
+            columns=[*cols, *(_RELATED_PREFIX + c for c in cols)],
+        ),
         pd.DataFrame(excluded, index=ids, columns=cols),
     )
 
@@ -351,7 +420,7 @@ def rank_within(groups, score, tiebreak) -> np.ndarray:
 
 
 class FitModel(CalibratedBooster):
-    """LambdaRank model of brand x creator fit, with a 0-1 ``fit_score`` and a per-brand rank."""
+    """Ranker of brand x creator fit, with a 0-1 ``fit_score`` and a per-brand rank."""
 
     kind = "fit"
     _ID_COLUMNS = ("brand_id", "creator_id")
@@ -390,7 +459,7 @@ class FitModel(CalibratedBooster):
             raise ValueError("outcome must be one whole number >= 0 per pair, none missing")
         g = pd.factorize(pairs["brand_id"].astype(str))[0]
         prm = make_params(
-            {"objective": "lambdarank", "metric": "ndcg", "eval_at": [10]}, params, seed
+            {"objective": FIT_OBJECTIVE, "metric": "ndcg", "eval_at": [10]}, params, seed
         )
         oof_raw, fold, best = cross_fit(
             Xm,

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from models import PAIR_FEATURES, ArtifactError, FitModel, pair_features, rank_within
-from models.fit import affirmative_text
+from models.fit import affirmative_text, brand_topics, secondary_text
 
 TOPICS = [f"topic_{k:02d}" for k in range(6)]
 
@@ -82,6 +82,8 @@ def test_pair_features_by_hand():
     assert f.loc[("b1", "c2"), "fit_aud_fake_share"] == 0.7
     assert np.isnan(f.loc[("b1", "c3"), "fit_aud_fake_share"])
     assert f.loc[("b2", "c3"), "fit_aud_mass_share"] == 0.3
+    # Without related_topic_* columns no brief names a secondary interest.
+    assert out["fit_related_share"].isna().all()
 
     some = pd.DataFrame({"brand_id": ["b2", "b1"], "creator_id": ["c3", "c2"]}, index=[7, 9])
     sub = pair_features(brands, creators, feats, brief, excluded, risk, pairs=some)
@@ -92,6 +94,74 @@ def test_pair_features_by_hand():
     )
     with pytest.raises(KeyError, match="c9"):
         pair_features(brands, creators, feats, brief, pairs=some.assign(creator_id="c9"))
+
+
+def test_related_share_reads_the_secondary_interest_columns():
+    brands = pd.DataFrame({"brand_id": ["b1", "b2"]})
+    creators = pd.DataFrame({"creator_id": ["c1", "c2"], "followers": [1_000.0, 2_000.0]})
+    feats = _frame([[0.6, 0.3, 0.1, 0, 0, 0], [0, 0, 0, 0.5, 0.5, 0]], ["c1", "c2"], "creator_id")
+    brief = _frame([[1.0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]], ["b1", "b2"], "brand_id")
+    # b1 also wants topics 3 and 4 (topic 1 is under half the strongest weight); b2 names none.
+    related = pd.DataFrame(
+        [[0, 0.1, 0, 0.5, 0.4, 0], [np.nan] * 6], index=brief.index, columns=TOPICS
+    ).add_prefix("related_")
+    out = pair_features(brands, creators, feats, pd.concat([brief, related], axis=1))
+    f = out.set_index(["brand_id", "creator_id"])["fit_related_share"]
+    assert f[("b1", "c1")] == pytest.approx(0.0)
+    assert f[("b1", "c2")] == pytest.approx(1.0)
+    assert np.isnan(f[("b2", "c1")])
+    # The secondary columns do not change the main topic features.
+    plain = pair_features(brands, creators, feats, brief)
+    pd.testing.assert_frame_equal(
+        out.drop(columns="fit_related_share"), plain.drop(columns="fit_related_share")
+    )
+
+
+@pytest.mark.parametrize(
+    ("brief", "main", "extra"),
+    [
+        (
+            "We sell tents. Our audience also loves food.",
+            "We sell tents.",
+            "Our audience also loves food.",
+        ),
+        (
+            "Vendemos tiendas. A nuestro público también le gusta la comida.",
+            "Vendemos tiendas.",
+            "A nuestro público también le gusta la comida.",
+        ),
+        ("Zelte. Unsere Zielgruppe mag auch Essen.", "Zelte.", "Unsere Zielgruppe mag auch Essen."),
+        ("We sell tents.", "We sell tents.", None),
+        # Only cue sentences: kept as the main text.
+        ("Also food.", "Also food.", None),
+        (None, None, None),
+    ],
+)
+def test_secondary_text_splits_off_also_sentences(brief, main, extra):
+    assert secondary_text(brief) == (main, extra)
+
+
+def test_brand_topics_maps_secondary_interests_apart():
+    from features.topics import TopicModel
+
+    docs = ["gym workout #fitness", "workout protein #gym", "pasta recipe #food", "recipe dinner"]
+    model = TopicModel(n_topics=2, min_df=1, max_df=1.0).fit(docs)
+    brands = pd.DataFrame(
+        {
+            "brand_id": ["b1", "b2"],
+            "brief": ["Protein for your workout. Our fans also love pasta.", "Gym gear."],
+            "excluded_topics": [None, "pasta"],
+        }
+    )
+    brief, excluded = brand_topics(model, brands)
+    gym = int(np.argmax(model.transform_brief("gym workout")[0]))
+    main = brief[[f"topic_{k:02d}" for k in range(2)]].to_numpy()
+    rel = brief[[f"related_topic_{k:02d}" for k in range(2)]].to_numpy()
+    assert main[0].argmax() == gym and main[0, gym] == pytest.approx(1.0)
+    assert rel[0].argmax() == 1 - gym and rel[0, 1 - gym] == pytest.approx(1.0)
+    assert np.isnan(rel[1]).all()
+    assert np.isnan(excluded.loc["b1"]).all()
+    assert excluded.loc["b2"].to_numpy().argmax() == 1 - gym
 
 
 def test_rank_within_breaks_ties_by_creator_id():
