@@ -21,11 +21,10 @@ import pytest
 # before any jupyter import so the warning is never raised, rather than filtering it.
 os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
-jupytext = pytest.importorskip("jupytext")
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-
+import ipykernel  # noqa: E402, F401  (the kernel the notebooks run in)
+import jupytext  # noqa: E402
+import nbclient  # noqa: E402
+import nbformat  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ("01_explore_creators", "02_retrain_on_your_labels", "03_brand_shortlist")

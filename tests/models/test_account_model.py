@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.audience import ACCOUNT_FEATURES
 from models import AccountModel, ArtifactError
 
 
@@ -61,7 +62,6 @@ def test_a_fraud_model_folder_is_not_an_account_model(model, fraud_model, tmp_pa
 
 
 def test_trains_on_account_labels(fast):
-    audience = pytest.importorskip("features.audience")
     rng = np.random.default_rng(4)
     n = 400
     fake = rng.random(n) < 0.4
@@ -79,7 +79,7 @@ def test_trains_on_account_labels(fast):
         }
     )
     m = AccountModel.fit_labels(labels, params=fast, n_folds=3, max_rounds=50)
-    assert m.feature_names == list(audience.ACCOUNT_FEATURES)
+    assert m.feature_names == list(ACCOUNT_FEATURES)
     assert m.tpr > 0.9 and m.fpr < 0.1
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.topics import TopicModel
 from models import AccountModel, ArtifactError, Bundle, FitModel, brand_topics, pair_features
 
 WORDS = [
@@ -24,10 +25,9 @@ WORDS = [
 
 @pytest.fixture(scope="module")
 def text_model():
-    topics = pytest.importorskip("features.topics")
     rng = np.random.default_rng(0)
     docs = [" ".join(rng.choice(WORDS[4 * (i % 3) : 4 * (i % 3) + 4], 20)) for i in range(60)]
-    return topics.TopicModel(n_topics=3).fit(docs)
+    return TopicModel(n_topics=3).fit(docs)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from features.dataset import load, load_labels
 from features.schema import TABLES, tier_of
 from training._sim_growth import PACKAGES
 from training._sim_text import BRAND_PRODUCT, NICHES
@@ -336,15 +337,14 @@ def test_config_validation():
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_written_world_loads_cleanly(tmp_path, fmt):
-    dataset = pytest.importorskip("features.dataset")
     w = simulate(80, seed=5)
     write_world(w, tmp_path / "in", tmp_path / "labels", fmt=fmt)
-    data = dataset.load(tmp_path / "in")
+    data = load(tmp_path / "in")
     assert len(data.errors) == 0, data.errors.head().to_string()
     assert data.unscorable == {}
     assert len(data.creators) == 80
     assert len(data.posts) == len(w.tables["posts"])
     assert len(data.audience_sample) == len(w.tables["audience_sample"])
-    labels, errors = dataset.load_labels(tmp_path / "labels")
+    labels, errors = load_labels(tmp_path / "labels")
     assert len(errors) == 0, errors.head().to_string()
     assert set(labels) == {"fraud_labels", "fit_labels", "account_labels"}
