@@ -7,6 +7,7 @@ every test scores through the same checksummed folder a user would.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,19 @@ def world_dir(tmp_path_factory, world_tables) -> Path:
 @pytest.fixture()
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def request_body(tables: dict[str, pd.DataFrame], ids) -> dict:
+    """The contract tables of the creators ``ids`` as an HTTP request body (records per table)."""
+    out = {}
+    for name in ("creators", "follower_history", "posts", "comments", "audience_sample"):
+        frame = tables[name]
+        frame = frame[frame["creator_id"].isin(ids)]
+        out[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return out
+
+
+@pytest.fixture(name="request_body")
+def request_body_fixture():
+    """:func:`request_body`, for the HTTP tests."""
+    return request_body

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -10,7 +9,6 @@ import sys
 import time
 
 import httpx
-import pandas as pd
 import pytest
 
 from features.schema import SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
@@ -54,18 +52,9 @@ def service(bundle_dir, tmp_path_factory):
     proc.wait(timeout=10)
 
 
-def _body(tables: dict[str, pd.DataFrame], ids) -> dict:
-    out = {}
-    for name in ("creators", "follower_history", "posts", "comments", "audience_sample"):
-        frame = tables[name]
-        frame = frame[frame["creator_id"].isin(ids)]
-        out[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
-    return out
-
-
-def test_good_request_scores_in_input_order(service, world_tables, scorer):
+def test_good_request_scores_in_input_order(service, world_tables, scorer, request_body):
     ids = world_tables["creators"]["creator_id"].iloc[[4, 1, 7]].tolist()
-    body = _body(world_tables, ids)
+    body = request_body(world_tables, ids)
     body["creators"] = sorted(body["creators"], key=lambda r: ids.index(r["creator_id"]))
     r = httpx.post(f"{service}/v1/score", json=body, headers={"X-API-Key": KEY}, timeout=30)
     assert r.status_code == 200, r.text
@@ -86,8 +75,8 @@ def test_good_request_scores_in_input_order(service, world_tables, scorer):
     assert all(row["fraud_confidence"] in ("high", "medium", "low") for row in rows)
 
 
-def test_missing_or_wrong_key_is_401(service, world_tables):
-    body = _body(world_tables, world_tables["creators"]["creator_id"][:1])
+def test_missing_or_wrong_key_is_401(service, world_tables, request_body):
+    body = request_body(world_tables, world_tables["creators"]["creator_id"][:1])
     assert httpx.post(f"{service}/v1/score", json=body, timeout=10).status_code == 401
     wrong = {"Authorization": "Bearer nope"}
     assert httpx.post(f"{service}/v1/score", json=body, headers=wrong).status_code == 401
@@ -103,9 +92,9 @@ def test_too_large_is_413(service, world_tables):
     assert r.status_code == 413 and "limit is 20" in r.json()["detail"]
 
 
-def test_contract_violations_are_422_with_row_messages(service, world_tables):
+def test_contract_violations_are_422_with_row_messages(service, world_tables, request_body):
     ids = world_tables["creators"]["creator_id"][:2].tolist()
-    body = _body(world_tables, ids)
+    body = request_body(world_tables, ids)
     body["posts"][0]["likes"] = -5
     headers = {"X-API-Key": KEY}
     r = httpx.post(f"{service}/v1/score", json=body, headers=headers, timeout=30)

@@ -152,15 +152,6 @@ def test_explain_refuses_unknown_creators(pipeline_scorer, scoring_world):
         pipeline_scorer.explain(scoring_world.tables, ["nobody"])
 
 
-def _body(tables: dict[str, pd.DataFrame], ids) -> dict:
-    out = {}
-    for name in ("creators", "follower_history", "posts", "comments", "audience_sample"):
-        frame = tables[name]
-        frame = frame[frame["creator_id"].isin(ids)]
-        out[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
-    return out
-
-
 class _Client:
     """Calls an ASGI app in-process (no server, no port)."""
 
@@ -191,12 +182,12 @@ def world_folder(tmp_path_factory, scoring_world) -> Path:
     return root / "in"
 
 
-def test_api_explain_post_and_get(pipeline_scorer, scoring_world, world_folder):
+def test_api_explain_post_and_get(pipeline_scorer, scoring_world, world_folder, request_body):
     from serving.api import Settings, create_app
 
     cid, day = _burst_creator(scoring_world)
     client = _Client(create_app(pipeline_scorer, Settings()))
-    body = _body(scoring_world.tables, [cid]) | {"creator_id": cid, "top": 5}
+    body = request_body(scoring_world.tables, [cid]) | {"creator_id": cid, "top": 5}
     r = client.post("/v1/explain", json=body)
     assert r.status_code == 200, r.text
     got = r.json()
