@@ -20,6 +20,8 @@ operations, never a loop over pairs):
 ``fit_aud_mass_share``          the creator's mass-follower share (``aud_mass_follower_share``)
 ``fit_related_share``           the creator's topic share on the brief's secondary interests
                                 ("our audience also loves ..."; NaN: the brief names none)
+``fit_near_topic_share``        the creator's topic shares weighted by each topic's closeness to
+                                the brief (:func:`spread_topics`; NaN: no spread vector given)
 ==============================  ==================================================================
 
 Briefs are mapped to topics without their negated sentences (:func:`affirmative_text`): "we do
@@ -31,13 +33,27 @@ mixes how on-niche the creator is with how central the creator's niche is to the
 one-sided shares keep them apart, and audience quality enters because a brand pays for the real
 followers it reaches.
 
+A niche can own two topics of the text model ("livemusic / guitar / producer" and "guitar /
+singer / newmusic"), and a brief may land on the one its creators rarely lead with: on a
+10,000-creator world, music and parenting briefs (a fifth of the brands) had a different main
+topic from nearly all creators of their niche, so every share and overlap feature above missed
+them. :func:`spread_topics` spreads the brief's vector over the topics that share its words (the
+text model's topic-term cosine), and ``fit_near_topic_share`` reads the creator against that:
+label-free, it raised NDCG@10 in grouped 5-fold CV over the training world's 100 brands from
+0.818 to 0.834 (5 fold seeds), and on a separate validation world from 0.841 to 0.849. With
+200 brands (the simulator's one per 50 creators) CV went from 0.837 to 0.846 and held-out
+NDCG@10 on a 20,000-creator world is 0.854. The brand's and the creator's dominant topic ids
+(or their pair) as categorical features learn the same mismatch from labels; on top of this
+feature they added nothing in CV (0.846 either way), so they are not used.
+
 The contract's audience sample carries no follower country, so "country match" uses the
 creator's own ``country``.
 
 :class:`FitModel` ranks creators within each brand: a pointwise regression of the graded
 outcome (:data:`FIT_OBJECTIVE`), with folds, early stopping (NDCG@10) and the metrics grouped by
-brand. With the few brands a training world holds (40 of 10,000 creators) it ranked better than
-``objective="lambdarank"`` (still available through ``params``).
+brand. With the few brands a training world holds it ranks better than ``objective="lambdarank"``
+(still available through ``params``): grouped 5-fold CV NDCG@10 over a 10,000-creator world's
+100 brands 0.834 against 0.822.
 
 ``fit_score`` is an isotonic map, fitted on out-of-fold pairs, from the ranking score to
 P(outcome >= 2) ("good" or "excellent"), so it is in [0, 1] and comparable across brands;
@@ -63,6 +79,7 @@ __all__ = [
     "pair_features",
     "affirmative_text",
     "secondary_text",
+    "spread_topics",
     "brand_topics",
     "rank_within",
     "FitModel",
@@ -84,6 +101,7 @@ PAIR_FEATURES: tuple[str, ...] = (
     "fit_aud_fake_share",
     "fit_aud_mass_share",
     "fit_related_share",
+    "fit_near_topic_share",
 )
 
 # An excluded-topics text counts as naming a topic when that topic carries at least this share
@@ -99,6 +117,8 @@ _TOP = 3
 _TOPIC_COLUMN = re.compile(r"topic_\d+")
 # Columns of the brief frame holding the topic vector of its secondary-interest sentences.
 _RELATED_PREFIX = "related_"
+# Columns of the brief frame holding its vector spread over similar topics (spread_topics).
+_SPREAD_PREFIX = "spread_"
 # Cues of a secondary interest ("our audience also loves food"), English, Spanish, German,
 # Portuguese and French: a partial fit, kept out of the brand's main topic vector.
 _SECONDARY = re.compile(
@@ -157,7 +177,9 @@ def pair_features(
         ``eng_er_vs_expected`` (missing columns give NaN features).
     brief_topics : topic vector of each brand's brief, indexed by brand_id, same ``topic_*``
         columns as ``creator_features``; optional ``related_topic_*`` columns hold the vector of
-        its secondary interests (:func:`brand_topics`; absent or all-NaN: none named).
+        its secondary interests (:func:`brand_topics`; absent or all-NaN: none named) and
+        optional ``spread_topic_*`` columns its :func:`spread_topics` vector (absent: NaN
+        ``fit_near_topic_share``).
     excluded_topics : topic vector of each brand's ``excluded_topics`` text, indexed by brand_id;
         brands absent or all-NaN have no exclusions (NaN exclusion features).
     fraud_risk : calibrated fraud risk indexed by creator_id.
@@ -243,6 +265,17 @@ def pair_features(
         has_rel[bi] & c_known[ci], (r_set @ np.nan_to_num(c_share).T)[bi, ci], np.nan
     )
 
+    # Closeness: the creator's shares weighted by the brief's spread vector (max 1 per brand).
+    spread_cols = [_SPREAD_PREFIX + c for c in cols]
+    if all(c in brief.columns for c in spread_cols):
+        W = _topic_matrix(brief, b_ids, spread_cols)
+        w_known = ~np.isnan(W).any(axis=1)
+        near = np.where(
+            w_known[bi] & c_known[ci], (np.nan_to_num(W) @ np.nan_to_num(c_share).T)[bi, ci], np.nan
+        )
+    else:
+        near = np.full(len(ci), np.nan)
+
     # Country: brand x country incidence, looked up by each creator's country code.
     targets = (
         brands["target_countries"].astype(object).where(brands["target_countries"].notna(), "")
@@ -304,6 +337,7 @@ def pair_features(
             "fit_aud_fake_share": _col(feats, "aud_fake_share", c_ids)[ci],
             "fit_aud_mass_share": _col(feats, "aud_mass_follower_share", c_ids)[ci],
             "fit_related_share": rel_share,
+            "fit_near_topic_share": near,
         }
     )
     if pairs is not None:
@@ -358,6 +392,28 @@ def secondary_text(brief: str | None) -> tuple[str | None, str | None]:
     return " ".join(main), " ".join(extra)
 
 
+def spread_topics(topics: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """Topic vectors spread over the topics that share their words, scaled to a maximum of 1.
+
+    Row ``b`` becomes ``b @ S`` with ``S[i, j]`` the cosine between the term weights of topics
+    ``i`` and ``j`` (``components``, topics x terms, e.g. ``TopicModel.components_``), divided
+    by its largest entry. A topic the vector does not name gets weight in proportion to how
+    many of its words the named topics share; rows with NaN (no known term) stay NaN.
+
+    Examples
+    --------
+    >>> comp = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])
+    >>> spread_topics(np.array([[1.0, 0.0, 0.0]]), comp).round(2).tolist()
+    [[1.0, 0.5, 0.0]]
+    """
+    comp = np.asarray(components, dtype="float64")
+    norm = np.linalg.norm(comp, axis=1, keepdims=True)
+    unit = np.divide(comp, norm, out=np.zeros_like(comp), where=norm > 0)
+    out = np.asarray(topics, dtype="float64") @ (unit @ unit.T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return out / out.max(axis=1, keepdims=True)
+
+
 def brand_topics(
     text_model, brands: pd.DataFrame, *, drop_negated: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -369,8 +425,9 @@ def brand_topics(
     (:func:`affirmative_text`), so "we do not work with travel creators" does not make travel a
     wanted topic. Sentences naming a secondary interest (:func:`secondary_text`) are mapped on
     their own. Columns of the brief frame are ``topic_00`` ... as in the creator feature frame,
-    then ``related_topic_00`` ... (all-NaN: no secondary interest); the excluded frame has the
-    ``topic_*`` columns only.
+    then ``related_topic_00`` ... (all-NaN: no secondary interest), then ``spread_topic_00`` ...
+    (:func:`spread_topics` of the main vector over ``text_model.components_``); the excluded
+    frame has the ``topic_*`` columns only.
     """
     ids = pd.Index(brands["brand_id"].astype(str), name="brand_id")
     ex_texts = (
@@ -389,11 +446,16 @@ def brand_topics(
         excluded = np.asarray(text_model.transform_brief(ex_texts), dtype="float64")
     else:
         excluded = np.full(brief.shape, np.nan)
+    spread = spread_topics(brief, text_model.components_)
     return (
         pd.DataFrame(
-            np.hstack([brief, related.reshape(brief.shape)]),
+            np.hstack([brief, related.reshape(brief.shape), spread]),
             index=ids,
-            columns=[*cols, *(_RELATED_PREFIX + c for c in cols)],
+            columns=[
+                *cols,
+                *(_RELATED_PREFIX + c for c in cols),
+                *(_SPREAD_PREFIX + c for c in cols),
+            ],
         ),
         pd.DataFrame(excluded, index=ids, columns=cols),
     )

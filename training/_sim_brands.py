@@ -80,7 +80,7 @@ def brands(rng: np.random.Generator, n_brands: int) -> tuple[pd.DataFrame, dict]
     b_lang = rng.choice(["en", "es", "de"], n_brands, p=[0.8, 0.1, 0.1])
     rows = []
     facts = {"niche": b_niche, "targets": [], "excluded": [], "window": []}
-    # One small loop per brand is fine: brands are few (one per ~200 creators).
+    # One small loop per brand is fine: brands are few (one per 50 creators).
     for i in range(n_brands):
         niche = text.NICHES[b_niche[i]]
         lang = str(b_lang[i])

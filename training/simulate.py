@@ -129,14 +129,19 @@ Audience (``audience_sample``, ``account_labels``, ``audience_truth``)
 
 Brands and fit (``brands``, ``fit_labels``)
 -------------------------------------------
-- ``max(5, creators // 100)`` brands, each with one niche, an English (80%), Spanish or German
-  brief naming product, audience and values, target countries (none for 20% of English brands),
-  a size window (micro-focused, nano+micro, mid+macro, 500k+, or open) and 0-2 excluded
-  unrelated niches phrased as topics (assumption). Briefs name the wanted niche with its
-  hashtags, say which related interests the audience also has in a sentence of its own, and tag
-  excluded topics with their niche's hashtag, as real briefs do (see ``_sim_brands``).
-  One brand per 100 creators: with fewer, the fit ranker is short of training brands (held-out
-  NDCG@10 0.76 with 20 training brands, 0.83 with 40, 0.84 with 80).
+- ``max(5, creators // 50)`` brands (:data:`CREATORS_PER_BRAND`), each with one niche, an
+  English (80%), Spanish or German brief naming product, audience and values, target countries
+  (none for 20% of English brands), a size window (micro-focused, nano+micro, mid+macro, 500k+,
+  or open) and 0-2 excluded unrelated niches phrased as topics (assumption). Briefs name the
+  wanted niche with its hashtags, say which related interests the audience also has in a
+  sentence of its own, and tag excluded topics with their niche's hashtag, as real briefs do
+  (see ``_sim_brands``).
+  One brand per 50 creators, still five times fewer brands per creator than the published
+  benchmark (FACTS.md, Gan et al. 2019: 360 brands for 3,748 micro-influencers, one per ten): a
+  marketplace has many briefs, and with few the fit ranker is short of training brands
+  (held-out NDCG@10 0.76 with 20 training brands, 0.83 with 40, 0.84 with 80; with the
+  10,000-creator training world's 160 training brands and ``fit_near_topic_share``, 0.858 on
+  the 100 brands of another 10,000-creator world against 0.849 with 80).
 - 60-100 creators per brand, half from the brand's niche or related ones. Outcome 0-3 from
   ``2.2 topic + 0.7 country + 0.6 in-window - 0.8 decades outside - 2.5 excluded - 1.4 fraud
   - 1.0 excess fake share + 0.4 engagement quality + N(0, 0.45)`` cut at 1.0, 2.0, 2.9, where
@@ -166,9 +171,11 @@ from features.schema import TABLES
 from training import _sim_audience, _sim_brands, _sim_creators, _sim_growth, _sim_posts
 from training import _sim_text as text
 
-__all__ = ["WorldConfig", "World", "simulate", "write_world", "FORMATS"]
+__all__ = ["WorldConfig", "World", "simulate", "write_world", "FORMATS", "CREATORS_PER_BRAND"]
 
 FORMATS = ("parquet", "csv", "jsonl")
+#: Default brands per world: one per this many creators (at least 5); see "Brands and fit".
+CREATORS_PER_BRAND = 50
 # Date-typed columns of the label extensions (contract tables take theirs from the schema).
 _EXTRA_DATES = {
     "fraud_events": ("start_date", "end_date"),
@@ -182,7 +189,7 @@ class WorldConfig:
 
     n_creators: int = 1_000
     seed: int = 0
-    n_brands: int | None = None  # default max(5, n_creators // 100)
+    n_brands: int | None = None  # default max(5, n_creators // CREATORS_PER_BRAND)
     end_date: str = "2026-11-01"
     history_days: int = 180
     mean_posts: float = 30.0
@@ -219,8 +226,10 @@ class WorldConfig:
 
     @property
     def brands(self) -> int:
-        """Number of brands: ``n_brands`` or ``max(5, n_creators // 100)``."""
-        return self.n_brands if self.n_brands is not None else max(5, self.n_creators // 100)
+        """Number of brands: ``n_brands`` or ``max(5, n_creators // CREATORS_PER_BRAND)``."""
+        if self.n_brands is not None:
+            return self.n_brands
+        return max(5, self.n_creators // CREATORS_PER_BRAND)
 
 
 @dataclass

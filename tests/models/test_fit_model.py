@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from models import PAIR_FEATURES, ArtifactError, FitModel, pair_features, rank_within
-from models.fit import affirmative_text, brand_topics, secondary_text
+from models.fit import affirmative_text, brand_topics, secondary_text, spread_topics
 
 TOPICS = [f"topic_{k:02d}" for k in range(6)]
 
@@ -117,6 +117,37 @@ def test_related_share_reads_the_secondary_interest_columns():
     )
 
 
+def test_spread_topics_by_hand():
+    # Topics 0 and 1 share one of two words (cosine 0.5); topic 2 shares nothing with topic 0.
+    comp = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 3.0]])
+    got = spread_topics(np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [np.nan] * 3]), comp)
+    np.testing.assert_allclose(got[0], [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(got[1], [1.0, 1.0, 0.0])  # 0.75 each before scaling
+    assert np.isnan(got[2]).all()
+
+
+def test_near_topic_share_reads_the_spread_columns():
+    brands = pd.DataFrame({"brand_id": ["b1", "b2"]})
+    creators = pd.DataFrame({"creator_id": ["c1", "c2"], "followers": [1_000.0, 2_000.0]})
+    feats = _frame([[0.6, 0.4, 0, 0, 0, 0], [0, 0, 0, 0.5, 0.5, 0]], ["c1", "c2"], "creator_id")
+    brief = _frame([[1.0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]], ["b1", "b2"], "brand_id")
+    # b1's brief spreads half its weight onto topic 1; b2's spread vector is unknown.
+    spread = pd.DataFrame(
+        [[1.0, 0.5, 0, 0, 0, 0], [np.nan] * 6], index=brief.index, columns=TOPICS
+    ).add_prefix("spread_")
+    out = pair_features(brands, creators, feats, pd.concat([brief, spread], axis=1))
+    f = out.set_index(["brand_id", "creator_id"])["fit_near_topic_share"]
+    assert f[("b1", "c1")] == pytest.approx(0.6 + 0.5 * 0.4)
+    assert f[("b1", "c2")] == pytest.approx(0.0)
+    assert np.isnan(f[("b2", "c1")])
+    # Without spread columns the feature is unknown and nothing else changes.
+    plain = pair_features(brands, creators, feats, brief)
+    assert plain["fit_near_topic_share"].isna().all()
+    pd.testing.assert_frame_equal(
+        out.drop(columns="fit_near_topic_share"), plain.drop(columns="fit_near_topic_share")
+    )
+
+
 @pytest.mark.parametrize(
     ("brief", "main", "extra"),
     [
@@ -162,6 +193,9 @@ def test_brand_topics_maps_secondary_interests_apart():
     assert np.isnan(rel[1]).all()
     assert np.isnan(excluded.loc["b1"]).all()
     assert excluded.loc["b2"].to_numpy().argmax() == 1 - gym
+    spread = brief[[f"spread_topic_{k:02d}" for k in range(2)]].to_numpy()
+    np.testing.assert_allclose(spread, spread_topics(main, model.components_))
+    assert spread[0, gym] == pytest.approx(1.0)
 
 
 def test_rank_within_breaks_ties_by_creator_id():

@@ -11,7 +11,7 @@ from features.dataset import load, load_labels
 from features.schema import TABLES, tier_of
 from training._sim_growth import PACKAGES
 from training._sim_text import BRAND_PRODUCT, NICHES
-from training.simulate import FORMATS, WorldConfig, simulate, write_world
+from training.simulate import CREATORS_PER_BRAND, FORMATS, WorldConfig, simulate, write_world
 
 N = 2_000  # large enough for per-tier medians, small enough for a couple of seconds
 
@@ -300,7 +300,7 @@ def test_fit_outcomes_follow_topic_and_fraud(world):
     assert set(fit["outcome"]) == {0, 1, 2, 3}
     per_brand = fit.groupby("brand_id").size()
     assert per_brand.between(60, 100).all()
-    assert len(per_brand) == max(5, N // 100)
+    assert len(per_brand) == max(5, N // CREATORS_PER_BRAND)
     truth = world.labels["audience_truth"].set_index("creator_id")["niche"]
     fraud = world.labels["fraud_labels"].set_index("creator_id")["bought_followers"]
     # The brand's niche, read back from the product its brief names (any brief language).
