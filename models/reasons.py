@@ -294,6 +294,19 @@ TEMPLATES: dict[str, Phrase] = {
     "fit_excluded_hits": lambda v, row, as_of: (
         f"{v:.0f} of the creator's top 3 topics are topics the brand excludes"
     ),
+    "fit_brief_topic_share": _share("{p} of the creator's content is in the brief's main topic"),
+    "fit_creator_topic_in_brief": _share(
+        "the creator's main topic carries {p} of the brief's topic weight"
+    ),
+    "fit_topic_dot": lambda v, row, as_of: (
+        f"topic overlap between brief and creator {v:.2f} (0-1, 1 = the same single topic)"
+    ),
+    "fit_related_share": _share(
+        "{p} of the creator's content is in interests the brief says its audience also has"
+    ),
+    "fit_aud_fake_share": _share("an estimated {p} of the creator's followers are fake"),
+    "fit_aud_mass_share": _share("{p} of sampled followers follow more than 1,500 accounts"),
+    "fit_near_topic_share": _share("{p} of the creator's content is in or near the brief's topics"),
     "fit_excluded_share": _share("{p} of the creator's content is in topics the brand excludes"),
     "fit_country_match": _flag(
         "creator's country is a target country", "creator's country is not a target country"

@@ -102,3 +102,11 @@ def test_every_catalogued_feature_reads_as_words():
 @pytest.mark.parametrize("value, words", [(0.2, "uniform"), (0.7, "normally"), (1.5, "widely")])
 def test_likes_cv_wording(value, words):
     assert words in describe("eng_likes_cv", value, {}, None, {})
+
+
+def test_every_fit_pair_feature_has_its_own_wording():
+    from models.fit import PAIR_FEATURES
+
+    assert set(PAIR_FEATURES) <= set(TEMPLATES), set(PAIR_FEATURES) - set(TEMPLATES)
+    phrase = describe("fit_near_topic_share", 0.45, {}, AS_OF, {})
+    assert phrase == "45% of the creator's content is in or near the brief's topics"
