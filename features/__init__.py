@@ -7,7 +7,13 @@ function and ``FEATURES`` tuple.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -28,6 +34,13 @@ if TYPE_CHECKING:
 __all__ = ["build", "resolve_as_of", "feature_modules"]
 
 _PARALLEL_MIN_CREATORS = 2_000
+# With n_jobs > 1, the families (positions in ``build``'s list) that a forked child process
+# builds: growth, engagement, topics and comments. This process builds profile and audience.
+# The split balances the two halves (the audience family, mostly LightGBM scoring of every
+# sampled follower, costs about as much as the other four together), and it keeps LightGBM,
+# and so OpenMP, out of the child: GNU OpenMP (in LightGBM's wheels) does not survive fork(),
+# and a child that used it after this process had started its threads could hang.
+_CHILD_FAMILIES = (1, 2, 3, 5)
 
 
 def feature_modules() -> tuple:
@@ -60,6 +73,69 @@ def resolve_as_of(data: CreatorData, as_of=None) -> pd.Series:
     return snap.astype("datetime64[ns]").rename("as_of")
 
 
+def _can_fork() -> bool:
+    """Whether this process can fork a child safely: Linux (fork() is unsafe on macOS)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _forked(families: Sequence[Callable[[], pd.DataFrame]], in_child: Sequence[int]) -> list:
+    """Every family's frame, those at ``in_child`` built in a forked child process.
+
+    A forked child shares this process's tables copy-on-write, so nothing is pickled on the way
+    in; only the child's frames (a few floats per creator) come back through a pipe. Python
+    threads would run the families' pure-Python and pandas parts one at a time (the GIL), and a
+    spawned worker would first have to receive pickled copies of the tables.
+    """
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        receive.close()
+        try:
+            message = ("ok", [families[i]() for i in in_child])
+        except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the parent
+            message = ("error", exc, traceback.format_exc())
+        try:
+            send.send(message)
+        except Exception:  # a result or an exception that does not pickle: send its text
+            text = traceback.format_exc()
+            send.send(("error", RuntimeError(text), text))
+        send.close()
+
+    # Not a daemon: daemonic processes (multiprocessing pool workers) may not have any, and this
+    # one is always joined below.
+    proc = ctx.Process(target=child, name="features.build")
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about any fork() of a process with threads (NumPy's BLAS and
+        # LightGBM's OpenMP keep idle ones). The child runs NumPy, pandas and Arrow code only,
+        # whose libraries reset their thread pools at fork; OpenMP is kept out of it.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        proc.start()
+    send.close()
+    received = False
+    try:
+        parts = {i: f() for i, f in enumerate(families) if i not in in_child}
+        try:
+            message = receive.recv()
+        except EOFError:
+            proc.join()
+            raise RuntimeError(
+                f"the feature process died without a result (exit code {proc.exitcode})"
+            ) from None
+        received = True
+    finally:
+        if not received:  # this process failed: the child's work is of no use
+            proc.terminate()
+        proc.join()
+        receive.close()
+    if message[0] == "error":
+        exc = message[1]
+        exc.add_note(f"raised in the feature process (n_jobs > 1):\n{message[2]}")
+        raise exc
+    parts.update(zip(in_child, message[1], strict=True))
+    return [parts[i] for i in range(len(families))]
+
+
 def build(
     data: CreatorData,
     as_of=None,
@@ -84,8 +160,10 @@ def build(
     curve : EngagementCurve, optional
         Frozen expected-engagement curve; default: the prior from published benchmarks.
     n_jobs : int
-        Threads running the builder families side by side (-1: one per core). The output is
-        identical whatever the value; below a few thousand creators it is not worth a thread.
+        1: build in this process. 2 or more (-1: the number of cores, if more than one): from
+        a few thousand creators on, fork one child process on Linux that builds the growth,
+        engagement, topic and comment families while this process builds the others (threads
+        elsewhere). The output is identical whatever the value.
 
     Returns
     -------
@@ -94,30 +172,39 @@ def build(
     creators = data.creators
     days = resolve_as_of(data, as_of)
     curve = curve if curve is not None else EngagementCurve.prior()
-    # The history cleaned and resampled once, for both the growth and the engagement builder.
-    history = prepare_history(data.follower_history, creators, days)
+    lock = threading.Lock()
+    prepared: list = []
+
+    def history():
+        # The history cleaned and resampled once, for both the growth and the engagement
+        # builder, by the first of them to run (in the child process when there is one).
+        with lock:
+            if not prepared:
+                prepared.append(prepare_history(data.follower_history, creators, days))
+            return prepared[0]
+
     # The families in output order. Each reads the shared tables and writes nothing to them.
     families = [
         lambda: profile_features(creators, days),
-        lambda: growth_features(data.follower_history, creators, days, prepared=history),
+        lambda: growth_features(data.follower_history, creators, days, prepared=history()),
         lambda: engagement_features(
-            data.posts, creators, data.follower_history, days, curve, prepared=history
+            data.posts, creators, data.follower_history, days, curve, prepared=history()
         ),
         lambda: topic_features(creators, data.posts, days, text_model),
         lambda: audience_features(data.audience_sample, creators, account_model),
         lambda: comment_features(data.comments, data.posts, creators, days),
     ]
-    if n_jobs == 1 or len(creators) < _PARALLEL_MIN_CREATORS:
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    if workers <= 1 or len(creators) < _PARALLEL_MIN_CREATORS:
         parts = [family() for family in families]
+    elif _can_fork():
+        parts = _forked(families, _CHILD_FAMILIES)
     else:
-        # Families run side by side in threads: the tables are shared, not copied to workers,
-        # and much of the work (NumPy, Arrow string kernels, LightGBM) runs without the GIL.
-        # Each family's result is the same as alone, so the frame is identical to n_jobs=1.
-        workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # Families side by side in threads: the tables are shared, not copied to workers, and
+        # part of the work (NumPy, Arrow string kernels, LightGBM) runs without the GIL.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             # Longest first (comments, audience, topics), so the threads finish together.
-            order = [5, 4, 3, 2, 1, 0]
-            futures = {i: pool.submit(families[i]) for i in order}
+            futures = {i: pool.submit(families[i]) for i in (5, 4, 3, 2, 1, 0)}
             parts = [futures[i].result() for i in range(len(families))]
     frame = pd.concat(parts, axis=1)
     frame.index.name = "creator_id"

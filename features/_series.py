@@ -18,6 +18,7 @@ __all__ = [
     "NO_AS_OF",
     "Segments",
     "as_of_days",
+    "creator_codes",
     "creator_index",
     "day_numbers",
     "fractional_days",
@@ -33,6 +34,29 @@ NO_AS_OF = np.int64(2**40)
 def creator_index(creators: pd.DataFrame) -> pd.Index:
     """The output index: ``creators["creator_id"]`` in input order, named ``creator_id``."""
     return pd.Index(creators["creator_id"].to_numpy(dtype=object), name="creator_id")
+
+
+def creator_codes(ids: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
+    """``ids.get_indexer(values)`` as int64 (-1: not in ``ids``), one look-up per run of rows.
+
+    Contract tables list a creator's rows together, so millions of rows hold only as many runs
+    of equal ids as there are creators: comparing neighbours and looking up the first id of each
+    run costs a fraction of hashing every row's str. Any row order gives the same codes.
+    """
+    arr = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
+    if arr.dtype != object or len(arr) < 2:
+        return ids.get_indexer(arr).astype("int64", copy=False)
+    try:
+        change = np.empty(len(arr), dtype=bool)
+        change[0] = True
+        np.not_equal(arr[1:], arr[:-1], out=change[1:])
+    except TypeError:  # cells that cannot be compared as bools (pd.NA): hash every row
+        return ids.get_indexer(arr).astype("int64", copy=False)
+    starts = np.flatnonzero(change)
+    if len(starts) * 2 > len(arr):  # rows not grouped by creator: nothing to gain
+        return ids.get_indexer(arr).astype("int64", copy=False)
+    heads = ids.get_indexer(arr[starts]).astype("int64", copy=False)
+    return np.repeat(heads, np.diff(np.append(starts, len(arr))))
 
 
 def day_numbers(values) -> np.ndarray:

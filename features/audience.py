@@ -19,8 +19,6 @@ were SRF's strongest features.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features._series import Segments, creator_codes
 from features.catalog import Feature
 
 __all__ = [
@@ -182,22 +181,89 @@ def _str_len(df: pd.DataFrame, col: str, pattern: str | None) -> np.ndarray:
 
 
 def _lengths_and_digits(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: characters and decimal digits of a str column (float64, NaN where unknown).
-
-    Arrow's string kernels count both in one C pass each, with no Python call per row (the
-    per-row regex was most of this module's time). ``\\p{Nd}`` is the class Python's ``\\d``
-    matches in str patterns. Columns Arrow cannot take as UTF-8 text (non-str cells from
-    hand-made frames, lone surrogates) go through the pandas string methods instead.
-    """
-    if col not in df.columns:
-        return np.full(len(df), np.nan), np.full(len(df), np.nan)
-    try:
-        arr = pa.array(df[col].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError):
+    """Per row: characters and decimal digits of a str column (float64, NaN where unknown)."""
+    stats = _text_stats(df, col)
+    if stats is None:
         return _str_len(df, col, None), _str_len(df, col, r"\D+")
-    length = pc.utf8_length(arr).to_numpy(zero_copy_only=False).astype("float64")
-    digits = pc.count_substring_regex(arr, r"\p{Nd}").to_numpy(zero_copy_only=False)
-    return length, digits.astype("float64")
+    return stats[0], stats[1]
+
+
+def _text_stats(
+    df: pd.DataFrame, col: str, want_present: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    r"""Per row of a str column: characters, decimal digits and "present" (float64, NaN: None).
+
+    "Present" is 1.0 for a str with a character that is not whitespace (``str.isspace``), 0.0
+    for an empty or blank one; it is None unless ``want_present``. The whole result is None
+    when Arrow cannot take the column as UTF-8 text (non-str cells from hand-made frames, lone
+    surrogates): the caller then uses the pandas string methods.
+
+    The column is converted to Arrow once and its bytes are read with NumPy: in a str of ASCII
+    bytes only, characters are bytes, digits are the bytes 0-9 (what Python's ``\d`` matches
+    there) and whitespace is what ``str.isspace`` accepts there (tab to carriage return, the
+    separators 0x1C-0x1F, space), digits summed per row with one ``reduceat``. Rows with other
+    bytes (other scripts, emoji) are measured with Arrow's string kernels, counting ``\p{Nd}``
+    (the class Python's ``\d`` matches in str patterns).
+    """
+    n = len(df)
+    if col not in df.columns:
+        return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    try:
+        arr = pa.array(df[col].to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    valid = (
+        np.ones(n, dtype=bool)
+        if arr.null_count == 0
+        else arr.is_valid().to_numpy(zero_copy_only=False)
+    )
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8)
+        if data_buf is not None
+        else np.zeros(0, dtype=np.uint8)
+    )[offsets[0] : offsets[-1]]
+    offsets = offsets - offsets[0]
+
+    nbytes = np.diff(offsets)
+    empty = nbytes == 0
+    starts = offsets[:-1]
+
+    def per_row(mask: np.ndarray) -> np.ndarray:
+        """Bytes of each row where ``mask`` is True (0 for an empty row)."""
+        # A zero byte after the last row, so that every row's start indexes into the mask.
+        padded = np.zeros(len(mask) + 1, dtype=np.uint8)
+        padded[:-1] = mask
+        counts = np.add.reduceat(padded, starts, dtype=np.int64) if n else np.zeros(0, "int64")
+        counts[empty] = 0  # reduceat gives the start's own byte for an empty row
+        return counts
+
+    digits = per_row((data - np.uint8(0x30)) < 10).astype("float64")
+    length = nbytes.astype("float64")
+    present = None
+    if want_present:
+        # A row starting with an ASCII byte that is not whitespace is present; the few others
+        # (empty, leading blank, another script) are decided by ``str.isspace`` itself.
+        first = np.zeros(n, dtype=np.uint8)
+        first[~empty] = data[starts[~empty]]
+        sure = ~empty & (first < 0x80) & ((first - np.uint8(0x09)) >= 5)
+        sure &= (first - np.uint8(0x1C)) >= 5
+        present = sure.astype("float64")
+        check = np.flatnonzero(~sure & valid)
+        if check.size:
+            texts = arr.take(pa.array(check)).to_pylist()
+            # str.isspace is False for "": "present" is "non-empty and not all whitespace".
+            present[check] = [bool(t) and not t.isspace() for t in texts]
+    other = np.flatnonzero(per_row(data >= 0x80) > 0) if (data >= 0x80).any() else []
+    if len(other):
+        sub = arr.take(pa.array(other))
+        length[other] = pc.utf8_length(sub).to_numpy(zero_copy_only=False)
+        digits[other] = pc.count_substring_regex(sub, r"\p{Nd}").to_numpy(zero_copy_only=False)
+    length[~valid] = digits[~valid] = np.nan
+    if want_present:
+        present[~valid] = np.nan
+    return length, digits, present
 
 
 def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -242,33 +308,46 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     )
 
     if "full_name" in accounts.columns:
-        full_present = _present(accounts["full_name"])
-        full_digits = _lengths_and_digits(accounts, "full_name")[1]
+        stats = _text_stats(accounts, "full_name", want_present=True)
+        if stats is None:
+            full_present = _present(accounts["full_name"])
+            full_digits = _str_len(accounts, "full_name", r"\D+")
+        else:
+            _, full_digits, full_present = stats
     else:
         full_present = full_digits = np.full(n, np.nan)
 
     media = _num(accounts, "media_count")
     followers = _num(accounts, "followers")
     following = _num(accounts, "following")
-    out = {
-        "acc_username_digits": name_digits,
-        "acc_username_digit_share": digit_share,
-        "acc_username_length": name_len,
-        "acc_has_pic": _num(accounts, "has_profile_pic"),
-        "acc_private": _num(accounts, "is_private"),
-        "acc_bio_length": _num(accounts, "biography_length"),
-        "acc_external_url": _num(accounts, "has_external_url"),
-        "acc_full_name_present": full_present,
-        "acc_full_name_digits": full_digits,
-        "acc_log_media": np.log1p(media),
-        "acc_log_followers": np.log1p(followers),
-        "acc_log_following": np.log1p(following),
-        "acc_log_following_per_follower": np.log1p(following) - np.log1p(followers),
-        "acc_log_following_per_media": np.log1p(following) - np.log1p(media),
-        "acc_mass_follower": _flag(following > MASS_FOLLOWER_FOLLOWING, following),
-        "acc_zero_posts": _flag(media == 0, media),
-    }
-    return pd.DataFrame(out, index=accounts.index, columns=list(ACCOUNT_FEATURES), dtype="float64")
+    # One float64 block, filled column by column and handed to the frame without a copy: at
+    # millions of sampled followers, stacking separate columns into a block cost more than
+    # computing them.
+    block = np.empty((len(ACCOUNT_FEATURES), n))
+    col = {name: block[j] for j, name in enumerate(ACCOUNT_FEATURES)}
+    col["acc_username_digits"][:] = name_digits
+    col["acc_username_digit_share"][:] = digit_share
+    col["acc_username_length"][:] = name_len
+    col["acc_has_pic"][:] = _num(accounts, "has_profile_pic")
+    col["acc_private"][:] = _num(accounts, "is_private")
+    col["acc_bio_length"][:] = _num(accounts, "biography_length")
+    col["acc_external_url"][:] = _num(accounts, "has_external_url")
+    col["acc_full_name_present"][:] = full_present
+    col["acc_full_name_digits"][:] = full_digits
+    np.log1p(media, out=col["acc_log_media"])
+    np.log1p(followers, out=col["acc_log_followers"])
+    np.log1p(following, out=col["acc_log_following"])
+    np.subtract(
+        col["acc_log_following"],
+        col["acc_log_followers"],
+        out=col["acc_log_following_per_follower"],
+    )
+    np.subtract(
+        col["acc_log_following"], col["acc_log_media"], out=col["acc_log_following_per_media"]
+    )
+    col["acc_mass_follower"][:] = _flag(following > MASS_FOLLOWER_FOLLOWING, following)
+    col["acc_zero_posts"][:] = _flag(media == 0, media)
+    return pd.DataFrame(block.T, index=accounts.index, columns=list(ACCOUNT_FEATURES), copy=False)
 
 
 def _present(names: pd.Series) -> np.ndarray:
@@ -371,12 +450,12 @@ def estimate_fake_share(
 def _creator_codes(audience: pd.DataFrame, creators: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
     """Creator index in output order and each audience row's position in it (-1: not a creator)."""
     ids = pd.Index(creators["creator_id"], name="creator_id")
-    return ids, ids.get_indexer(audience["creator_id"])
+    return ids, creator_codes(ids, audience["creator_id"])
 
 
 def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
     """Audience rows of known creators, one per (creator, follower), and their creator codes."""
-    codes = ids.get_indexer(audience["creator_id"])
+    codes = creator_codes(ids, audience["creator_id"])
     keep = codes >= 0
     if "follower_id" in audience.columns:
         # The same follower listed twice would be counted twice in every share. Pairs as int64
@@ -422,7 +501,10 @@ def _flag_counts(
     acc: pd.DataFrame, codes: np.ndarray, size: int, model: AccountModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Accounts scored, accounts flagged and the sum of fake probabilities, per creator code."""
-    prob = _predict_fake(model, acc[list(model.feature_names)])
+    names = list(model.feature_names)
+    # The model gets exactly its columns, in order; when that is every column (the usual model),
+    # the frame itself, without a copy of millions of rows.
+    prob = _predict_fake(model, acc if names == list(acc.columns) else acc[names])
     if prob.shape[0] != len(acc):
         raise ValueError(
             f"account model returned {prob.shape[0]} probabilities for {len(acc)} accounts"
@@ -434,28 +516,14 @@ def _flag_counts(
     return n, k, psum
 
 
-# Rows per prediction call when several threads share the scoring of a large sample.
-_PREDICT_CHUNK = 50_000
-
-
 def _predict_fake(model: AccountModel, X: pd.DataFrame) -> np.ndarray:
-    """``model.predict_fake(X)`` as a flat float64 array, on both cores for large samples.
+    """``model.predict_fake(X)`` as a flat float64 array.
 
-    Scoring follower accounts is a tree ensemble evaluated row by row, which LightGBM runs
-    without holding the GIL; chunks of rows scored in threads give each row the same number.
+    One call for all rows: LightGBM already scores the rows on every core (OpenMP), and chunks
+    scored from several Python threads only oversubscribed the cores (each call starts its own
+    OpenMP team), costing CPU time and wall time alike.
     """
-    workers = min(os.cpu_count() or 1, -(-len(X) // _PREDICT_CHUNK))
-    if workers <= 1:
-        return np.asarray(model.predict_fake(X), dtype="float64").reshape(-1)
-    bounds = np.linspace(0, len(X), workers + 1).astype("int64")
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = pool.map(
-            lambda lo_hi: np.asarray(
-                model.predict_fake(X.iloc[lo_hi[0] : lo_hi[1]]), dtype="float64"
-            ).reshape(-1),
-            zip(bounds[:-1], bounds[1:], strict=True),
-        )
-        return np.concatenate(list(parts))
+    return np.asarray(model.predict_fake(X), dtype="float64").reshape(-1)
 
 
 def _share_table(
@@ -524,15 +592,17 @@ def audience_features(
     bio = acc["acc_bio_length"].to_numpy()
     out["aud_empty_bio_share"] = trait(_flag(bio == 0, bio))
 
-    medians = pd.DataFrame(
-        {
-            "aud_median_log_following_per_follower": acc["acc_log_following_per_follower"],
-            "aud_median_log_following_per_media": acc["acc_log_following_per_media"],
-            "aud_median_log_followers": acc["acc_log_followers"],
-        }
-    )
-    med = medians.groupby(codes).median()  # skips NaN; all-NaN groups give NaN
-    out.iloc[med.index.to_numpy(), [out.columns.get_loc(c) for c in med.columns]] = med.to_numpy()
+    # Medians over each creator's rows as segments of code-sorted rows (samples usually come
+    # grouped by creator already, so usually without a sort); NaN skipped, NaN if none known.
+    order = None if bool(np.all(codes[1:] >= codes[:-1])) else np.argsort(codes, kind="stable")
+    seg = Segments.of(codes if order is None else codes[order])
+    for name, col in (
+        ("aud_median_log_following_per_follower", "acc_log_following_per_follower"),
+        ("aud_median_log_following_per_media", "acc_log_following_per_media"),
+        ("aud_median_log_followers", "acc_log_followers"),
+    ):
+        values = acc[col].to_numpy()
+        out[name] = seg.scatter(seg.median(values if order is None else values[order]), size)
 
     if account_model is not None:
         table = _share_table(ids, *_flag_counts(acc, codes, size, account_model), account_model)

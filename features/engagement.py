@@ -24,6 +24,7 @@ from features._series import (
     NO_AS_OF,
     Segments,
     as_of_days,
+    creator_codes,
     creator_index,
     fractional_days,
     lag,
@@ -470,7 +471,7 @@ def engagement_features(
 
     # -- select, sort and window the posts ------------------------------------------------
     asd = as_of_days(as_of, ids)
-    code = ids.get_indexer(posts["creator_id"]).astype("int64", copy=False)
+    code = creator_codes(ids, posts["creator_id"])
     t = fractional_days(posts["posted_at"].to_numpy())
     likes = posts["likes"].to_numpy(dtype="float64")
     comments = posts["comments"].to_numpy(dtype="float64")

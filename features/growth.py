@@ -28,6 +28,7 @@ from features._series import (
     NO_AS_OF,
     Segments,
     as_of_days,
+    creator_codes,
     creator_index,
     day_numbers,
     fractional_days,
@@ -238,7 +239,7 @@ def _observations(history: pd.DataFrame | None, ids: pd.Index, as_of: pd.Series 
         code = np.zeros(0, dtype="int64")
         day, fol, foll = code, np.zeros(0), np.zeros(0)
     else:
-        code = ids.get_indexer(history["creator_id"]).astype("int64", copy=False)
+        code = creator_codes(ids, history["creator_id"])
         day = day_numbers(history["date"].to_numpy())
         fol = history["followers"].to_numpy(dtype="float64")
         if "following" in history.columns:

@@ -36,6 +36,7 @@ from sklearn.decomposition import NMF
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from features._series import creator_codes
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "TopicModel", "creator_documents", "topic_features"]
@@ -169,14 +170,17 @@ def creator_documents(
     code, text = code[order], text[order]
     # Join each creator's pieces with newlines in one C-level pass: mark the last piece of each
     # creator with a record separator, join everything, split on it. A record separator that is
-    # already inside the text would misalign the split, so such text loses it first.
-    if len(text) and any("\x1e" in t for t in text):
-        text = np.array([t.replace("\x1e", " ") for t in text], dtype=object)
+    # already inside the text would misalign the split (more pieces than creators), so such
+    # text loses it first.
     last = np.ones(len(code), dtype=bool)
     last[:-1] = code[1:] != code[:-1]
-    joined = "".join((text + np.where(last, "\x1e", "\n")).tolist())
+    ends = np.where(last, "\x1e", "\n")
+    pieces = "".join((text + ends).tolist()).split("\x1e")
+    if len(pieces) != int(last.sum()) + 1:
+        text = np.array([t.replace("\x1e", " ") for t in text], dtype=object)
+        pieces = "".join((text + ends).tolist()).split("\x1e")
     docs = np.full(len(ids), "", dtype=object)
-    docs[code[last]] = joined.split("\x1e")[:-1]
+    docs[code[last]] = pieces[:-1]
     return pd.Series(docs, index=ids, name="document", dtype=object)
 
 
@@ -201,7 +205,7 @@ def _recent_captions(
     ids: pd.Index, posts: pd.DataFrame, as_of: pd.Series, max_captions: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(creator position, recency rank, caption) of each creator's newest captions before as_of."""
-    code = ids.get_indexer(posts["creator_id"])
+    code = creator_codes(ids, posts["creator_id"])
     caption = np.asarray(posts["caption"], dtype=object)
     posted = posts["posted_at"].to_numpy(dtype="datetime64[ns]")
     day = pd.Series(as_of).astype("datetime64[ns]").dt.normalize()
@@ -217,8 +221,16 @@ def _recent_captions(
     order = np.lexsort((newest, code))
     tie = (code[order][1:] == code[order][:-1]) & (newest[order][1:] == newest[order][:-1])
     if tie.any():
-        post_id = np.asarray(posts["post_id"], dtype=object)[ok].astype(str)
-        order = np.lexsort((pd.factorize(post_id, sort=True)[0], newest, code))
+        # Only the tied posts need their post_id's rank; ranks among them order each tied group
+        # as ranks among all posts would.
+        tied = np.zeros(len(order), dtype=bool)
+        tied[1:] |= tie
+        tied[:-1] |= tie
+        rows = order[tied]
+        post_id = np.asarray(posts["post_id"], dtype=object)[np.flatnonzero(ok)[rows]]
+        rank = np.zeros(len(order), dtype=np.int64)
+        rank[rows] = pd.factorize(post_id.astype(str), sort=True)[0]
+        order = np.lexsort((rank, newest, code))
     code, caption = code[order], caption[order]
     start = np.r_[0, np.flatnonzero(code[1:] != code[:-1]) + 1]
     rank = np.arange(len(code)) - np.repeat(start, np.diff(np.r_[start, len(code)]))

@@ -288,3 +288,34 @@ def test_model_returning_the_wrong_number_of_probabilities_is_an_error():
 
     with pytest.raises(ValueError, match="probabilities"):
         audience_features(_audience(), _creators(), Broken())
+
+
+def _reference_text_columns(names: list) -> dict[str, list]:
+    """acc_username_length/_digits and acc_full_name_present/_digits, row by row in Python."""
+    out: dict[str, list] = {"length": [], "digits": [], "present": []}
+    for t in names:
+        known = isinstance(t, str)
+        out["length"].append(len(t) if known else math.nan)
+        out["digits"].append(sum(ch.isdecimal() for ch in t) if known else math.nan)
+        out["present"].append(float(bool(t.strip())) if known else math.nan)
+    return out
+
+
+_SCRIPTS = st.text(
+    alphabet=st.sampled_from(list("ab Z_9\t\x1c\x00-") + ["é", "٣", "Ω", "\u3000", "😀", "\u0301"]),
+    max_size=8,
+)
+
+
+@given(st.lists(st.one_of(st.none(), _SCRIPTS), max_size=20))
+def test_name_lengths_digits_and_presence_match_python(names):
+    # Byte-level counting for ASCII rows, Arrow kernels for the others: the same numbers as
+    # Python's len, str.isdecimal (what \d matches) and str.strip, whatever the script.
+    acc = pd.DataFrame({"username": pd.Series(names, dtype=object)})
+    acc["full_name"] = acc["username"]
+    f = account_features(acc)
+    ref = _reference_text_columns(names)
+    np.testing.assert_array_equal(f["acc_username_length"], ref["length"])
+    np.testing.assert_array_equal(f["acc_username_digits"], ref["digits"])
+    np.testing.assert_array_equal(f["acc_full_name_digits"], ref["digits"])
+    np.testing.assert_array_equal(f["acc_full_name_present"], ref["present"])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +118,30 @@ def test_missing_tables_give_nan_not_zero(world):
     assert frame["profile_log10_followers"].notna().all()
 
 
-def test_threads_give_identical_features(data, text_model, built, monkeypatch):
-    # build() uses threads only from _PARALLEL_MIN_CREATORS on; lower it so this world does.
+def test_a_second_process_gives_identical_features(data, text_model, built, monkeypatch):
+    # build() forks only from _PARALLEL_MIN_CREATORS on; lower it so this world does.
     monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
+    assert_frame_equal(features.build(data, text_model=text_model, n_jobs=-1), built)
+
+
+def test_threads_give_identical_features_where_processes_cannot_fork(
+    data, text_model, built, monkeypatch
+):
+    monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
+    monkeypatch.setattr(features.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
+
+
+@pytest.mark.parametrize("family", ["comment_features", "audience_features"])
+def test_a_failing_family_fails_the_build_in_either_process(data, family, monkeypatch):
+    # comment_features runs in the forked child, audience_features in this process: either
+    # way the builder's own exception reaches the caller, and no child is left behind.
+    def fail(*args, **kwargs):
+        raise ValueError(f"{family} failed")
+
+    monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
+    monkeypatch.setattr(features, family, fail)
+    with pytest.raises(ValueError, match=f"{family} failed"):
+        features.build(data, n_jobs=2)
+    assert not multiprocessing.active_children()

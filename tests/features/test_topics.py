@@ -15,7 +15,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from features.topics import FEATURES, TopicModel, creator_documents, topic_features
+from features.topics import (
+    FEATURES,
+    MAX_CAPTIONS,
+    TopicModel,
+    creator_documents,
+    topic_features,
+)
 
 DAY = pd.Timestamp("2024-06-01")
 
@@ -426,3 +432,21 @@ def test_no_pickle_in_saved_files(tmp_path):
     for path in tmp_path.glob("*.npy"):
         arr = np.load(path, allow_pickle=False)
         assert arr.dtype == np.float64
+
+
+def test_captions_posted_at_one_time_are_chosen_by_post_id_in_any_row_order():
+    # 14 captions at the same instant, more than MAX_CAPTIONS: the post ids decide which 12
+    # are used and their order, whatever the row order; a record separator in a text (the
+    # character the documents are joined with) becomes a space and splits nothing.
+    at = DAY - pd.Timedelta(hours=1)
+    rows = [("a", f"p{j:02d}", at, f"cap{j:02d}") for j in range(14)]
+    rows.append(("b", "q", at, "solo"))
+    posts = pd.DataFrame(rows, columns=["creator_id", "post_id", "posted_at", "caption"])
+    creators = pd.DataFrame({"creator_id": ["a", "b"], "bio": [None, "x\x1ey"]})
+    as_of = pd.Series(DAY, index=pd.Index(["a", "b"], name="creator_id"))
+    docs = creator_documents(creators, posts, as_of)
+    assert docs["a"].split("\n") == [f"cap{j:02d}" for j in range(MAX_CAPTIONS)]
+    assert docs["b"] == "x y\nsolo"
+    for seed in range(3):
+        shuffled = posts.sample(frac=1.0, random_state=seed)
+        assert creator_documents(creators, shuffled, as_of).equals(docs)
