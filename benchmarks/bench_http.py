@@ -1,14 +1,18 @@
-"""Single-creator requests against a real ``creatorscore serve``: ``python bench_http.py [n]``.
+"""Single-creator requests against a real ``creatorscore serve``.
 
-Starts the service on a free loopback port with the benchmark bundle (see ``bench_score.py``),
-then sends ``n`` POST /v1/score requests, each one simulated creator with its history, posts,
-comments and audience sample, from 4 client threads; prints requests/s and latency percentiles.
-Prints, never asserts.
+``python bench_http.py [n] [threads] [model] [workers]`` starts the service on a free loopback
+port with the benchmark bundle (see ``bench_score.py``; or the bundle folder ``model``; with
+``workers`` > 1, that many server processes through ``serving.api:app_from_env``), then sends ``n``
+POST /v1/score requests (default 2,000), each one simulated creator with its history, posts,
+comments and audience sample, from ``threads`` client threads (default 4); prints requests/s,
+latency percentiles and the CPU seconds the service used per request. The service's settings
+come from the environment as usual (``CREATORSCORE_BATCH_WAIT_MS``, ...). Prints, never asserts.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -45,14 +49,36 @@ def bodies(n_creators: int = 200) -> list[bytes]:
     return out
 
 
-def main(n: int = 2_000, threads: int = 4) -> None:
-    model = bundle(cache_dir() / "bundle")
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and its live children (Linux /proc)."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        tree.add(parent)
+        todo += [p for p, (ppid, _) in stats.items() if ppid == parent and p not in tree]
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: int = 1) -> None:
+    model = Path(model) if model else bundle(cache_dir() / "bundle")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "serving.cli", "serve", "--port", str(port), "--model", str(model)]
-    )
+    if workers == 1:
+        cmd = ["-m", "serving.cli", "serve", "--port", str(port), "--model", str(model)]
+        proc = subprocess.Popen([sys.executable, *cmd])
+    else:  # several server processes, as ``uvicorn --workers`` starts them
+        cmd = ["-m", "uvicorn", "--factory", "serving.api:app_from_env", "--port", str(port)]
+        cmd += ["--workers", str(workers), "--log-level", "warning"]
+        env = {**os.environ, "CREATORSCORE_MODEL": str(model)}
+        proc = subprocess.Popen([sys.executable, *cmd], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -74,20 +100,27 @@ def main(n: int = 2_000, threads: int = 4) -> None:
             return time.perf_counter() - t
 
         clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for _ in range(threads)]
+        cpu0 = _cpu_seconds(proc.pid)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             lat = np.array(list(pool.map(one, range(n))))
         seconds = time.perf_counter() - t0
+        cpu = _cpu_seconds(proc.pid) - cpu0
         for c in clients:
             c.close()
     finally:
         proc.terminate()
         proc.wait()
-    print(f"requests              {n:,} single-creator POST /v1/score, {threads} client threads")
+    print(
+        f"requests              {n:,} single-creator POST /v1/score, {threads} client threads, "
+        f"{workers} server process{'es' if workers > 1 else ''}"
+    )
     print(f"throughput            {n / seconds:,.0f} requests/s")
     p50, p90, p99 = np.percentile(lat * 1000, [50, 90, 99])
     print(f"latency               p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms")
+    print(f"service CPU           {cpu / n * 1000:.1f} ms per request")
 
 
 if __name__ == "__main__":
-    main(*[int(a) for a in sys.argv[1:]])
+    args = sys.argv[1:]
+    main(*[int(a) for a in args[:2]], *args[2:3], *[int(a) for a in args[3:4]])

@@ -20,15 +20,29 @@ Errors: 401 without the API key when ``CREATORSCORE_API_KEY`` is set (header ``X
 422 when the request breaks the contract, with every row problem (``?partial=true`` instead
 returns 200 with ``status="error"`` rows for the bad creators, like the batch command).
 
+Concurrent ``POST /v1/score`` requests are micro-batched: the requests that arrive while the
+scorer is busy, or within ``batch_wait_ms`` of the first, are loaded and scored together and
+each gets its own rows back. Every check of the loader is per row or per creator and every
+feature of a creator comes from that creator's rows only, so the answers are the ones each
+request would get alone; requests of one shape are loaded in one call when that call finds no
+problem at all, and otherwise each on its own (so error messages and row numbers are its own).
+The fixed cost of a loading and a scoring call (milliseconds to tens of milliseconds) is then
+paid once per batch instead of once per request. All of it runs in one worker thread per
+process, off the event loop; 503 when more than ``queue_max`` requests wait.
+
 The model (and the optional dataset folder) is fixed when the app is created; no model or file
 path is ever read from a request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hmac
 import os
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +52,18 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.dataset import ContractError, load
+from features.dataset import ContractError, CreatorData, load
+from features.schema import TABLES
 from serving.predict import Scorer, load_brands
 
-__all__ = ["Settings", "create_app", "ScoreRequest", "FitRequest", "ExplainRequest"]
+__all__ = [
+    "Settings",
+    "create_app",
+    "app_from_env",
+    "ScoreRequest",
+    "FitRequest",
+    "ExplainRequest",
+]
 
 Records = list[dict[str, Any]]
 
@@ -54,11 +76,17 @@ class Settings:
     max_creators: int = 1_000
     max_body_bytes: int = 20 * 1024 * 1024
     data_dir: Path | None = None  # dataset folder for GET /v1/explain/{creator_id}
+    # Micro-batching of POST /v1/score: stop gathering a batch at this many creators, or this
+    # long after its first request; refuse (503) beyond this many waiting requests.
+    batch_max_creators: int = 64
+    batch_wait_ms: float = 2.0
+    queue_max: int = 256
 
     @classmethod
     def from_env(cls) -> Settings:
         """``CREATORSCORE_API_KEY``, ``CREATORSCORE_MAX_CREATORS``, ``..._MAX_BODY_BYTES``,
-        ``CREATORSCORE_DATA_DIR``."""
+        ``CREATORSCORE_DATA_DIR``, ``CREATORSCORE_BATCH_MAX_CREATORS``,
+        ``CREATORSCORE_BATCH_WAIT_MS``, ``CREATORSCORE_QUEUE_MAX``."""
         env = os.environ
         data_dir = env.get("CREATORSCORE_DATA_DIR") or None
         return cls(
@@ -66,6 +94,11 @@ class Settings:
             max_creators=int(env.get("CREATORSCORE_MAX_CREATORS", cls.max_creators)),
             max_body_bytes=int(env.get("CREATORSCORE_MAX_BODY_BYTES", cls.max_body_bytes)),
             data_dir=Path(data_dir) if data_dir else None,
+            batch_max_creators=int(
+                env.get("CREATORSCORE_BATCH_MAX_CREATORS", cls.batch_max_creators)
+            ),
+            batch_wait_ms=float(env.get("CREATORSCORE_BATCH_WAIT_MS", cls.batch_wait_ms)),
+            queue_max=int(env.get("CREATORSCORE_QUEUE_MAX", cls.queue_max)),
         )
 
 
@@ -154,13 +187,310 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@dataclass(eq=False)
+class _Job:
+    """One POST /v1/score request waiting to be scored."""
+
+    body: ScoreRequest
+    partial: bool
+    extra: bool
+    done: asyncio.Future
+    data: CreatorData | None = field(default=None, init=False)
+
+
+def _signature(data: CreatorData, extra: bool) -> tuple:
+    """Requests with the same signature can be scored in one call.
+
+    A table given (even empty) and a table left out are different inputs, and so are different
+    columns or dtypes: concatenating those would change what a creator's features see.
+    """
+    frames = [getattr(data, name) for name in _TABLES]
+    return (
+        extra,
+        *(None if f is None else (tuple(f.columns), tuple(map(str, f.dtypes))) for f in frames),
+    )
+
+
+def _raw_signature(tables: dict[str, pd.DataFrame], extra: bool) -> tuple | None:
+    """Requests with the same raw signature may be loaded in one call; None: load alone.
+
+    Same tables, columns and dtypes make the loader take the same path through every column
+    for all of them, so each cell is coerced as it would be alone. Integer and float counts are
+    alike (both are read as float64 cell by cell; JSON gives floats where a count has gaps).
+    Counts in any other dtype are left out: text counts get a parser chosen per column from
+    all of its cells.
+    """
+    parts: list[object] = [extra]
+    for name in _TABLES:
+        frame = tables.get(name)
+        if frame is None:
+            parts.append(None)
+            continue
+        numeric = {c.name for c in TABLES[name] if c.type in ("int", "float")}
+        dtypes = []
+        for column, dtype in zip(frame.columns, frame.dtypes, strict=True):
+            if column not in numeric:
+                dtypes.append(str(dtype))
+            elif dtype in (np.int64, np.float64):
+                dtypes.append("number")
+            else:
+                return None
+        parts.append((tuple(frame.columns), tuple(dtypes)))
+    return tuple(parts)
+
+
+def _load_together(parts: list[dict[str, pd.DataFrame]]) -> CreatorData | None:
+    """The requests' tables loaded in one call, if that is exactly what loading each gives.
+
+    That holds when the call finds no problem at all and every child row names a creator of its
+    own request: every check is then per row or per creator, so no request alone would have a
+    problem either, and each one's loaded rows are its own slice. Otherwise None: load apart,
+    so the error messages and row numbers are each request's own.
+    """
+    tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+    try:
+        data = load(tables)
+    except ContractError:
+        return None
+    if len(data.errors):
+        return None
+    owner = pd.Series(
+        np.repeat(np.arange(len(parts)), [len(p["creators"]) for p in parts]),
+        index=pd.Index(data.creators["creator_id"]),
+    )
+    for name in _TABLES[1:]:
+        if name in tables:
+            request = np.repeat(np.arange(len(parts)), [len(p[name]) for p in parts])
+            named = owner.reindex(getattr(data, name)["creator_id"]).to_numpy()
+            if not np.array_equal(named, request):
+                return None
+    return data
+
+
+def _combine(parts: list[CreatorData]) -> CreatorData:
+    """The scorable tables of requests with disjoint creator ids, as one batch."""
+
+    def stacked(name: str) -> pd.DataFrame | None:
+        frames = [getattr(p, name) for p in parts]
+        if frames[0] is None:
+            return None
+        return pd.concat(frames, ignore_index=True)
+
+    unscorable: dict[str, str] = {}
+    for p in parts:
+        unscorable.update(p.unscorable)
+    return CreatorData(
+        creators=stacked("creators"),
+        follower_history=stacked("follower_history"),
+        posts=stacked("posts"),
+        comments=stacked("comments"),
+        audience_sample=stacked("audience_sample"),
+        brands=None,
+        creator_ids=[cid for p in parts for cid in p.creator_ids],
+        # Not read by the scorer (it reads unscorable); kept for completeness, row numbers
+        # as each request gave them.
+        errors=pd.concat([p.errors for p in parts if len(p.errors)] or [parts[0].errors]),
+        unscorable=unscorable,
+    )
+
+
+class _Batcher:
+    """Scores concurrent POST /v1/score requests together, in one worker thread.
+
+    A gatherer task on the event loop takes the first waiting request, then every request that
+    is already waiting or arrives within ``wait`` seconds, up to ``max_creators``; the batch is
+    loaded and scored in the worker thread while the next one gathers. One thread keeps
+    the CPU-bound work from contending for the GIL with itself and with the event loop.
+    """
+
+    def __init__(self, scorer: Scorer, max_creators: int, wait: float, queue_max: int) -> None:
+        self.scorer = scorer
+        self.max_creators = max(1, max_creators)
+        self.wait = max(0.0, wait)
+        self.queue_max = queue_max
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="creatorscore-score")
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None  # held: the loop keeps only a weak reference
+
+    async def score(self, body: ScoreRequest, partial: bool, extra: bool) -> JSONResponse:
+        """The response to one request, scored with whatever else is waiting."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # first request, or a new event loop (in-process tests)
+            self._loop, self._queue = loop, asyncio.Queue()
+            self._task = loop.create_task(self._gather(self._queue))
+        if self._queue.qsize() >= self.queue_max:
+            raise HTTPException(
+                503, "too many requests waiting to be scored", headers={"Retry-After": "1"}
+            )
+        job = _Job(body, partial, extra, loop.create_future())
+        self._queue.put_nowait(job)
+        return await job.done
+
+    async def _gather(self, queue: asyncio.Queue[_Job]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [await queue.get()]
+            n = len(jobs[0].body.creators)
+            deadline = loop.time() + self.wait
+            while n < self.max_creators:
+                if queue.empty():
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    try:
+                        job = await asyncio.wait_for(queue.get(), left)
+                    except TimeoutError:
+                        break
+                else:
+                    job = queue.get_nowait()
+                jobs.append(job)
+                n += len(job.body.creators)
+            jobs = [job for job in jobs if not job.done.done()]  # skip clients gone already
+            try:
+                outcomes = await loop.run_in_executor(self._executor, self._run, jobs)
+            except Exception as exc:  # the worker is gone (shutting down): fail, do not hang
+                outcomes = [exc] * len(jobs)
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                if job.done.done():  # the client went away
+                    continue
+                if isinstance(outcome, Exception):
+                    job.done.set_exception(outcome)
+                else:
+                    job.done.set_result(outcome)
+
+    def _run(self, jobs: list[_Job]) -> list[JSONResponse | Exception]:
+        """Load and score the batch: together where the answers cannot change, else apart."""
+        outcomes: dict[int, JSONResponse | Exception] = {}
+        raw: dict[int, dict[str, pd.DataFrame]] = {}
+        for i, job in enumerate(jobs):
+            try:
+                raw[i] = _tables(job.body)
+            except Exception as exc:
+                outcomes[i] = exc
+        same_shape: dict[tuple, list[int]] = {}
+        for i, tables in raw.items():
+            key = _raw_signature(tables, jobs[i].extra)
+            same_shape.setdefault(("alone", i) if key is None else key, []).append(i)
+        apart: list[int] = []
+        for members in same_shape.values():
+            data = _load_together([raw[i] for i in members]) if len(members) > 1 else None
+            if data is None:
+                apart += members
+                continue
+            sizes = [len(raw[i]["creators"]) for i in members]
+            try:
+                outcomes.update(self._score(jobs, members, data, sizes))
+            except Exception:
+                apart += members
+        outcomes.update(self._run_apart(jobs, sorted(apart)))
+        return [outcomes[i] for i in range(len(jobs))]
+
+    def _run_apart(self, jobs: list[_Job], which: list[int]) -> dict[int, Any]:
+        """Load each request on its own (its own errors), then score compatible ones together."""
+        outcomes: dict[int, JSONResponse | Exception] = {}
+        groups: dict[tuple, list[list[tuple[int, set[str]]]]] = {}
+        for i in which:
+            job = jobs[i]
+            try:
+                job.data = _loaded(job.body, job.partial)
+            except Exception as exc:  # a 422 for this request; the others go on
+                outcomes[i] = exc
+                continue
+            # Equal creator ids in two requests would be one creator twice in the batch.
+            ids = set(job.data.creator_ids)
+            batches = groups.setdefault(_signature(job.data, job.extra), [])
+            for batch in batches:
+                if not any(ids & seen for _, seen in batch):
+                    batch.append((i, ids))
+                    break
+            else:
+                batches.append([(i, ids)])
+        for batches in groups.values():
+            for batch in batches:
+                members = [i for i, _ in batch]
+                parts = [jobs[i].data for i in members]
+                sizes = [len(p.creator_ids) for p in parts]
+                try:
+                    data = parts[0] if len(parts) == 1 else _combine(parts)
+                    outcomes.update(self._score(jobs, members, data, sizes))
+                except Exception:
+                    # One request's data broke the scorer: score alone, so only it fails.
+                    for i, part in zip(members, parts, strict=True):
+                        try:
+                            outcomes.update(self._score(jobs, [i], part, [len(part.creator_ids)]))
+                        except Exception as exc:
+                            outcomes[i] = exc
+        return outcomes
+
+    def _score(
+        self, jobs: list[_Job], members: list[int], data: CreatorData, sizes: list[int]
+    ) -> dict[int, JSONResponse]:
+        """Score ``data`` once; request ``members[k]`` gets the next ``sizes[k]`` rows."""
+        frame = self.scorer.score(data, extra=jobs[members[0]].extra)
+        out, start = {}, 0
+        version = self.scorer.model_version
+        for i, size in zip(members, sizes, strict=True):
+            rows = frame.iloc[start : start + size]
+            start += size
+            out[i] = JSONResponse({"model_version": version, "rows": _records(rows)})
+        return out
+
+    def close(self) -> None:
+        """Stop gathering and stop the worker thread (after the batch in progress)."""
+        if self._task is not None:
+            self._task.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+_TABLES = ("creators", "follower_history", "posts", "comments", "audience_sample")
+
+
+def _tables(body: ScoreRequest) -> dict[str, pd.DataFrame]:
+    """The request's tables as frames of raw values (an empty list: the contract's columns)."""
+    out = {}
+    for name in _TABLES:
+        rows = getattr(body, name)
+        if rows is not None:
+            out[name] = pd.DataFrame.from_records(rows) if rows else _empty(name)
+    return out
+
+
+def _loaded(body: ScoreRequest, partial: bool) -> CreatorData:
+    """The request's tables loaded; 422 for a contract error, or row errors unless partial."""
+    try:
+        data = load(_tables(body))
+    except ContractError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if not partial and len(data.errors):
+        detail = {
+            "message": f"{len(data.errors)} row(s) break the data contract",
+            "errors": _records(data.errors),
+        }
+        raise HTTPException(422, detail)
+    return data
+
+
 def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
     """The FastAPI app serving ``scorer`` with ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
+    batcher = _Batcher(
+        scorer, settings.batch_max_creators, settings.batch_wait_ms / 1000, settings.queue_max
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # The bundle and the libraries live as long as the process: frozen, the garbage
+        # collector stops walking them on every full pass (milliseconds per request otherwise).
+        gc.freeze()
+        yield
+        batcher.close()
+
     app = FastAPI(
         title="creatorscore",
         summary="Bought-follower risk and brand fit for social-media creators, with reasons.",
         version=scorer.model_version,
+        lifespan=lifespan,
     )
 
     def check_key(
@@ -177,32 +507,17 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
                 401, "missing or wrong API key", headers={"WWW-Authenticate": "Bearer"}
             )
 
-    def tables(body: ScoreRequest) -> dict[str, pd.DataFrame]:
+    def too_many(body: ScoreRequest) -> None:
         if len(body.creators) > settings.max_creators:
             raise HTTPException(
                 413,
                 f"{len(body.creators):,} creators in one request; the limit is "
                 f"{settings.max_creators:,} (use the batch command for more)",
             )
-        out = {}
-        for name in ("creators", "follower_history", "posts", "comments", "audience_sample"):
-            rows = getattr(body, name)
-            if rows is not None:
-                out[name] = pd.DataFrame.from_records(rows) if rows else _empty(name)
-        return out
 
-    def loaded(body: ScoreRequest, partial: bool):
-        try:
-            data = load(tables(body))
-        except ContractError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        if not partial and len(data.errors):
-            detail = {
-                "message": f"{len(data.errors)} row(s) break the data contract",
-                "errors": _records(data.errors),
-            }
-            raise HTTPException(422, detail)
-        return data
+    def loaded(body: ScoreRequest, partial: bool) -> CreatorData:
+        too_many(body)
+        return _loaded(body, partial)
 
     partial_q = Query(False, description="Score the good creators, return error rows for the bad.")
     extra_q = Query(
@@ -244,10 +559,12 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         )
 
     @app.post("/v1/score", tags=["scoring"], dependencies=[Depends(check_key)])
-    def score(body: ScoreRequest, partial: bool = partial_q, extra: bool = extra_q) -> JSONResponse:
+    async def score(
+        body: ScoreRequest, partial: bool = partial_q, extra: bool = extra_q
+    ) -> JSONResponse:
         """Fraud risk, band, engagement, tier and reasons for each creator, in input order."""
-        frame = scorer.score(loaded(body, partial), extra=extra)
-        return JSONResponse({"model_version": scorer.model_version, "rows": _records(frame)})
+        too_many(body)
+        return await batcher.score(body, partial, extra)
 
     @app.post("/v1/fit", tags=["scoring"], dependencies=[Depends(check_key)])
     def fit(body: FitRequest, partial: bool = partial_q) -> JSONResponse:
@@ -312,6 +629,18 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app for the model ``CREATORSCORE_MODEL`` (default the registry champion).
+
+    An app factory for running several server processes, each loading the bundle once:
+    ``uvicorn --factory serving.api:app_from_env --workers 2`` (uvicorn needs an import path,
+    not an app object, to start workers).
+    """
+    from serving.predict import DEFAULT_MODEL_URI
+
+    return create_app(Scorer.load(os.environ.get("CREATORSCORE_MODEL") or DEFAULT_MODEL_URI))
+
+
 def _clean_json(value: Any) -> Any:
     """NaN and infinities (not JSON) become null, in nested lists and dicts."""
     if isinstance(value, dict):
@@ -323,6 +652,4 @@ def _clean_json(value: Any) -> Any:
 
 def _empty(table: str) -> pd.DataFrame:
     """A table given as an empty list: the contract's columns, no rows."""
-    from features.schema import TABLES
-
     return pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[table]})

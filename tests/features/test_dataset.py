@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from features.dataset import TEXT_LIMIT, ContractError, CreatorData, load, load_labels, read_table
@@ -349,6 +353,90 @@ def test_dates_accept_a_full_timestamp_floored_to_its_day():
     # A zoned timestamp is converted to UTC first, like every timestamp of the contract.
     expected = pd.to_datetime(["2020-02-29", "2020-02-29", "2020-03-01"])
     assert data.creators["created_at"].tolist() == expected.tolist()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stamps=st.lists(
+        st.datetimes(min_value=dt.datetime(1678, 1, 1), max_value=dt.datetime(2261, 12, 31)),
+        min_size=1,
+        max_size=6,
+    ),
+    spelling=st.sampled_from(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S.%f"]),
+    many=st.booleans(),
+)
+def test_plain_iso_text_reads_as_the_same_instants_as_typed_values(stamps, spelling, many):
+    # Small columns of plain naive ISO text take a quick parse, long ones the general one.
+    if many:
+        from features.dataset import _PLAIN_ISO_MAX
+
+        stamps = stamps * (_PLAIN_ISO_MAX // len(stamps) + 1)
+    texts = [t.strftime(spelling) for t in stamps]
+    n = len(texts)
+    posts = pd.DataFrame(
+        {"creator_id": "a", "post_id": [f"p{i}" for i in range(n)], "likes": 1, "comments": 0}
+    )
+    creators = pd.DataFrame({"creator_id": ["a"], "followers": [5], "created_at": texts[:1]})
+    as_text = load({"creators": creators, "posts": posts.assign(posted_at=texts)})
+    typed = pd.to_datetime(texts, format="ISO8601")
+    as_values = load(
+        {
+            "creators": creators.assign(created_at=typed[:1]),
+            "posts": posts.assign(posted_at=typed),
+        }
+    )
+    assert as_text.errors.empty
+    assert_frame_equal(as_text.posts, as_values.posts)
+    assert_frame_equal(as_text.creators, as_values.creators)
+    assert as_text.creators["created_at"].iloc[0] == typed[0].floor("D")
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("1600-01-01", "not an ISO 8601 date '1600-01-01'"),  # outside the nanosecond range
+        ("2023-02-29", "not an ISO 8601 date '2023-02-29'"),
+        ("2024-01-01T24:00:00", "not an ISO 8601 date '2024-01-01T24:00:00'"),
+    ],
+)
+def test_impossible_plain_dates_are_row_errors(cell, problem):
+    creators = pd.DataFrame({"creator_id": ["a", "b"], "followers": [1, 2]})
+    creators["created_at"] = [cell, "2024-01-01"]
+    data = load({"creators": creators})
+    assert data.errors[["row", "column", "problem"]].values.tolist() == [[1, "created_at", problem]]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.one_of(st.none(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False)),
+            st.sampled_from([None, "instagram", "TikTok", "myspace", "x"]),
+            st.sampled_from([None, "us", "DE", "USA", "d1", "ÄB"]),
+            st.sampled_from([None, "", "bio", "x" * (TEXT_LIMIT + 1)]),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_quick_schema_check_never_passes_what_pandera_rejects(rows):
+    from features import dataset
+
+    cols = ["creator_id", "followers", "platform", "country", "bio"]
+    raw = pd.DataFrame(rows, columns=cols).astype(object)
+    frame, _ = dataset._validate_table("creators", raw, "table creators")
+    try:
+        with warnings.catch_warnings():  # pandera's own concatenation of its failure cases
+            warnings.filterwarnings("ignore", "The behavior of DataFrame concat", FutureWarning)
+            dataset.table_schema("creators").validate(frame, lazy=True)
+        valid = True
+    except pa.errors.SchemaErrors:
+        valid = False
+    quick = dataset._passes("creators", frame)
+    assert not quick or valid
+    if frame["creator_id"].notna().all():  # only missing key parts are judged more strictly
+        assert quick == valid
 
 
 @pytest.mark.parametrize(
