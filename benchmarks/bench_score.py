@@ -3,15 +3,17 @@
 Generates ``n`` simulated creators (default 1,000,000; about 180 history days, 30 posts and 100
 audience accounts each) to parquet once, in blocks, cached under ``$CREATORSCORE_BENCH_DIR``
 (default ``~/.cache/creatorscore-bench``); trains a bundle once with the training pipeline;
-then runs ``creatorscore score`` on it and prints creators/s, the peak resident memory of the
-whole process tree (sampled from /proc every 0.2 s) and the share of chunk time spent in
-LightGBM prediction (with reasons). Prints, never asserts.
+then runs ``creatorscore score`` on it and prints creators/s, the CPU time of the whole process
+tree (the command and its workers), the peak resident memory of that tree (sampled from /proc
+every 0.2 s) and the share of chunk time spent in LightGBM prediction (with reasons). Prints,
+never asserts.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -67,16 +69,70 @@ def generate(n: int, folder: Path) -> Path:
     return folder
 
 
+BUNDLE_CREATORS, BUNDLE_SEED = 3_000, 7
+
+
+def _training_digest() -> str:
+    """Digest of what decides the bench bundle: package version and every training default."""
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from models.account import ACCOUNT_PARAMS, MAX_TREES
+    from training.config import TrainConfig
+
+    settings = {
+        "package": version("creatorscore"),
+        "train": TrainConfig().to_dict(),
+        "account_params": ACCOUNT_PARAMS,
+        "account_max_trees": MAX_TREES,
+        "world": [BUNDLE_CREATORS, BUNDLE_SEED],
+    }
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _account_trees(folder: Path) -> int:
+    """Trees in the bundle's account booster (LightGBM text model: one ``Tree=`` per tree)."""
+    booster = folder / "account" / "booster.txt"
+    if not booster.exists():
+        return 0
+    with booster.open() as fh:
+        return sum(line.startswith("Tree=") for line in fh)
+
+
 def bundle(folder: Path) -> Path:
-    """A bundle trained once by the training pipeline on 3,000 simulated creators."""
-    if (folder / "manifest.json").exists():
+    """A bundle trained once by the training pipeline on 3,000 simulated creators.
+
+    The folder is reused only while it was trained with the current settings (the sibling file
+    ``<folder>.trained-with`` holds their digest; the bundle folder itself must hold only what
+    its manifest lists) and its account model respects ``models.account.MAX_TREES``; otherwise
+    it is retrained, so speed figures never come from a bundle the pipeline no longer makes.
+    """
+    import shutil
+
+    from models.account import MAX_TREES
+
+    digest = _training_digest()
+    stamp = folder.with_name(folder.name + ".trained-with")
+    if (
+        (folder / "manifest.json").exists()
+        and stamp.exists()
+        and stamp.read_text().strip() == digest
+        and 0 < _account_trees(folder) <= MAX_TREES
+    ):
         return folder
     from features.dataset import load
     from training.pipeline import fit_bundle
     from training.simulate import simulate
 
-    world = simulate(3_000, seed=7)
+    if folder.exists():
+        print(f"  retraining the stale bundle in {folder}", flush=True)
+        shutil.rmtree(folder)
+    stamp.unlink(missing_ok=True)
+    world = simulate(BUNDLE_CREATORS, seed=BUNDLE_SEED)
     fit_bundle(load(world.tables), world.labels).bundle.save(folder)
+    stamp.write_text(digest + "\n")
     return folder
 
 
@@ -145,6 +201,7 @@ def main(n: int = 1_000_000, jobs: int = 2, chunk_size: int = 5_000) -> None:
         str(chunk_size),
     ]
     t0 = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
 
@@ -159,6 +216,9 @@ def main(n: int = 1_000_000, jobs: int = 2, chunk_size: int = 5_000) -> None:
     output = proc.communicate()[0]
     seconds = time.perf_counter() - t0
     watcher.join()
+    # Workers are reaped by the command before it exits, so their time is counted here too.
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(getattr(cpu1, f) - getattr(cpu0, f) for f in ("ru_utime", "ru_stime"))
     if proc.returncode:
         print(output)
         raise SystemExit(proc.returncode)
@@ -169,6 +229,7 @@ def main(n: int = 1_000_000, jobs: int = 2, chunk_size: int = 5_000) -> None:
         f"wall time             {seconds:,.1f} s  ({n / seconds:,.0f} creators/s, CLI start "
         f"and bundle load included)"
     )
+    print(f"CPU time (tree)       {cpu:,.1f} s  ({cpu / n * 1e6:,.0f} us per creator)")
     print(f"peak memory (tree)    {peak / 2**30:.2f} GiB")
     print(
         f"LightGBM prediction   {share.group(1) if share else '?'} of chunk time in the fraud "

@@ -2,26 +2,41 @@
 
 Input order
 -----------
-The ``creators`` table is read in chunks of ``chunk_size`` rows, in file order. Every child table
-(``follower_history``, ``posts``, ``comments``, ``audience_sample``) is read once, as a stream,
-and must hold each creator's rows **together and in the order of the creators table** (the order
-the simulator, and any export sorted the same way as ``creators``, writes). Each chunk then takes
-a contiguous run of every child table, so a 180-million-row history is read exactly once whatever
-the chunk count. The order is checked while reading: a row that comes back to an earlier creator
-stops the run with a ``ContractError`` naming the table, row and both creators. Rows naming an
-unknown creator are passed to the chunk they sit in, where the loader reports them. With a single
-chunk (``chunk_size=0`` or at least the number of creators) no order is needed.
+The ``creators`` table is cut into chunks of ``chunk_size`` rows, in file order. Every child
+table (``follower_history``, ``posts``, ``comments``, ``audience_sample``) must hold each
+creator's rows **together and in the order of the creators table** (the order the simulator,
+and any export sorted the same way as ``creators``, writes). Each chunk then takes a contiguous
+run of every child table, so a 180-million-row history is read once whatever the chunk count.
+The order is checked: a row that comes back to an earlier creator stops the run with a
+``ContractError`` naming the table, row and both creators. Rows naming an unknown creator go
+with the chunk they sit in, where the loader reports them. With a single chunk
+(``chunk_size=0`` or at least the number of creators) no order is needed.
 
 Why not filter each child table per chunk (pyarrow dataset filters ``creator_id in ids``)? That
 scans every child table once per chunk: chunks x rows, against rows once here.
 
+How chunks are read
+-------------------
+- **Every table in Parquet** (a file, or a folder of files): before scoring, the main process
+  reads only the ``creator_id`` columns, one row group at a time and dictionary-encoded (so
+  each distinct id is looked up once; about 6 s of one core for a million creators with 250
+  child rows each), checks the order and plans each chunk as row slices of row groups
+  (:class:`ChunkPlan`). Each worker opens the files and reads only its chunks' row
+  groups, scores them and writes its part file: chunk rows never pass through the main
+  process, which only coordinates and concatenates the parts. Consecutive chunks go to the
+  same worker (a task of a row group's worth of chunks), which streams each row group from
+  where its last chunk ended, so a row group spanning several chunks is decoded about once.
+- **CSV or JSON Lines** (any table): these cannot be read from the middle, so the main process
+  streams every table once (:func:`iter_chunks`) and hands each chunk to a worker.
+
 Row numbers in error messages are those of the whole table, as the one-piece loader gives them;
 a ``creator_id`` repeated in different chunks is reported as a duplicate like within one chunk.
 
-Other guarantees: chunks are scored in parallel with joblib (each worker loads and verifies the
-bundle once); the output is written to a temporary file and renamed into place at the end, so a
-failed run never leaves a partial output; every finished chunk is kept in ``<out>.parts/`` until
-then, and ``resume=True`` continues an interrupted run from them.
+Other guarantees: chunks are scored in parallel with joblib's process workers (``loky``, not
+fork, so LightGBM's OpenMP state is never inherited; each worker loads and verifies the bundle
+once); the output is written to a temporary file and renamed into place at the end, so a failed
+run never leaves a partial output; every finished chunk is kept in ``<out>.parts/`` until then,
+and ``resume=True`` continues an interrupted run from them.
 """
 
 from __future__ import annotations
@@ -47,6 +62,8 @@ __all__ = [
     "BatchSummary",
     "read_creator_ids",
     "iter_chunks",
+    "plan_chunks",
+    "ChunkPlan",
     "score_folder",
     "fit_folder",
     "write_output",
@@ -281,6 +298,271 @@ def iter_chunks(
 
 
 # --------------------------------------------------------------------------------------------
+# Planning Parquet chunks (workers read their own rows)
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """Rows ``start:stop`` of row group ``group`` of a Parquet file; ``group=-1``: no rows."""
+
+    file: str
+    stamp: str  # size and mtime: a worker's open cursor is never one of an older file
+    group: int
+    start: int
+    stop: int
+
+
+class _Layout:
+    """The row groups of a Parquet table (one file or a folder of files) in table row order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+        groups, sizes = [], []
+        for file in self.files:
+            st = file.stat()
+            stamp = f"{st.st_size}-{st.st_mtime_ns}"
+            meta = pq.ParquetFile(file).metadata
+            for g in range(meta.num_row_groups):
+                groups.append((str(file), stamp, g))
+                sizes.append(meta.row_group(g).num_rows)
+        self.groups = groups
+        self.starts = np.r_[0, np.cumsum(sizes, dtype=np.int64)]
+        self.n_rows = int(self.starts[-1])
+
+    def slices(self, start: int, stop: int) -> tuple[_Slice, ...]:
+        """The row-group slices holding table rows ``start:stop`` (0-based, stop excluded)."""
+        if stop <= start:  # no rows: the table's columns only
+            return (_Slice(str(self.files[0]), "", -1, 0, 0),) if self.files else ()
+        first = int(np.searchsorted(self.starts, start, side="right")) - 1
+        out = []
+        for g in range(first, len(self.groups)):
+            lo = int(self.starts[g])
+            if lo >= stop:
+                break
+            file, stamp, group = self.groups[g]
+            hi = int(self.starts[g + 1])
+            out.append(_Slice(file, stamp, group, max(start, lo) - lo, min(stop, hi) - lo))
+        return tuple(out)
+
+
+def _column_positions(column: pa.ChunkedArray, position: Callable) -> np.ndarray:
+    """Creator position of every value of a ``creator_id`` column (-1: unknown or missing)."""
+    parts = []
+    for arr in column.chunks:
+        if isinstance(arr, pa.DictionaryArray):
+            # One look-up per distinct id: a row group holds a few thousand creators' ids.
+            dict_pos = position(_ids(pd.Series(arr.dictionary.to_numpy(zero_copy_only=False))))
+            idx = arr.indices
+            missing = idx.is_null().to_numpy(zero_copy_only=False)
+            if len(dict_pos):
+                pos = dict_pos[idx.fill_null(0).to_numpy(zero_copy_only=False)]
+            else:  # every value missing
+                pos = np.full(len(arr), -1, dtype=np.int64)
+            pos[missing] = -1
+        else:
+            pos = position(_ids(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)))
+        parts.append(np.asarray(pos, dtype=np.int64))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _child_starts(table: str, layout: _Layout, position: Callable, ends: np.ndarray) -> np.ndarray:
+    """Table row where each chunk's rows end (first row of a creator at or after ``ends``).
+
+    Reads the ``creator_id`` column one row group at a time and checks that the rows follow the
+    creators order; an unknown creator takes the position of the row before it.
+    """
+    cut = np.zeros(len(ends), dtype=np.int64)
+    last, row = 0, 0
+    for file in layout.files:
+        schema = pq.read_schema(file)
+        if "creator_id" not in schema.names:
+            raise ContractError(f"{layout.path}: required column creator_id missing")
+        text = pa.types.is_string(schema.field("creator_id").type) or pa.types.is_large_string(
+            schema.field("creator_id").type
+        )
+        pf = pq.ParquetFile(file, read_dictionary=["creator_id"] if text else None)
+        for g in range(pf.num_row_groups):
+            col = pf.read_row_group(g, columns=["creator_id"]).column(0)
+            pos = _column_positions(col, position)
+            unknown = pos < 0
+            if unknown.any():  # an unknown creator travels with the rows around it
+                pos = pd.Series(np.where(unknown, np.nan, pos)).ffill().fillna(last)
+                pos = pos.to_numpy().astype(np.int64)
+            back = np.flatnonzero(np.diff(np.r_[last, pos]) < 0)
+            if back.size:
+                i = int(back[0])
+                raise ContractError(
+                    f"{layout.path}: row {row + i + 1} (creator {col[i].as_py()!r}) comes after "
+                    f"rows of a later creator: batch scoring needs each creator's {table} rows "
+                    f"together and in the order of the creators table; sort the table that way, "
+                    f"or score in one chunk (--chunk-size 0)"
+                )
+            cut += np.searchsorted(pos, ends, side="left")
+            if len(pos):
+                last = int(pos[-1])
+            row += len(pos)
+    return cut
+
+
+@dataclass
+class ChunkPlan:
+    """Where one chunk's rows are: row slices of every Parquet table, read by :meth:`read`."""
+
+    index: int
+    n_creators: int
+    offsets: dict[str, int]
+    slices: dict[str, tuple[_Slice, ...]]
+
+    def groups(self) -> set[tuple[str, str, int]]:
+        """The row groups this chunk reads (file, stamp, group)."""
+        return {(s.file, s.stamp, s.group) for v in self.slices.values() for s in v if s.group >= 0}
+
+    def read(self, keep: set[tuple[str, str, int]] | None = None) -> Chunk:
+        """The chunk's raw tables, as :func:`iter_chunks` would hand them out.
+
+        Row groups are read through per-process cursors that stay where the chunk ended, so the
+        next chunk of the same process continues without decoding anything twice; afterwards
+        only the cursors in ``keep`` (the next chunk's row groups, when known) stay open.
+        """
+        tables = {}
+        for table, slices in self.slices.items():
+            if len(slices) == 1 and slices[0].group < 0:
+                tables[table] = pq.read_schema(slices[0].file).empty_table().to_pandas()
+                continue
+            parts = [_read_slice(s) for s in slices]
+            if len(parts) == 1:
+                arrow = parts[0]
+            else:
+                arrow = pa.concat_tables(parts, promote_options="permissive")
+            tables[table] = arrow.to_pandas()
+        keep = keep or set()
+        for file, cursor in list(_CURSORS.items()):
+            if (file, *cursor.key) not in keep:
+                del _CURSORS[file]
+        # Hand Arrow's freed buffers back before scoring needs the memory.
+        pa.default_memory_pool().release_unused()
+        return Chunk(self.index, tables, dict(self.offsets), self.n_creators)
+
+
+class _Cursor:
+    """A reader of one row group of a Parquet file, positioned after the rows handed out."""
+
+    def __init__(self, s: _Slice) -> None:
+        pf = pq.ParquetFile(s.file)
+        self.file, self.key = s.file, (s.stamp, s.group)
+        self.schema = pf.schema_arrow
+        self.batches = pf.iter_batches(batch_size=READ_BATCH_ROWS, row_groups=[s.group])
+        self.row = 0  # row (within the group) of the first row of ``pending``
+        self.pending: pa.RecordBatch | None = None
+
+    def take(self, start: int, stop: int) -> pa.Table:
+        """Rows ``start:stop`` of the group (``start`` at or after the cursor); skips the rest."""
+        out = []
+        while self.row < stop:
+            if self.pending is None:
+                self.pending = next(self.batches, None)
+                if self.pending is None:
+                    raise ContractError(f"{self.file}: the file changed while being scored")
+            n = len(self.pending)
+            lo, hi = max(start - self.row, 0), min(stop - self.row, n)
+            if hi > lo:
+                out.append(self.pending.slice(lo, hi - lo))
+            if hi < n:  # the next chunk starts inside this batch
+                self.pending = self.pending.slice(hi)
+                self.row += hi
+            else:
+                self.pending = None
+                self.row += n
+        return pa.Table.from_batches(out, schema=out[0].schema if out else self.schema)
+
+
+# Per process: an open cursor per file, since consecutive chunks continue where the last ended.
+_CURSORS: dict[str, _Cursor] = {}
+
+
+def _read_slice(s: _Slice) -> pa.Table:
+    cursor = _CURSORS.get(s.file)
+    if cursor is None or cursor.key != (s.stamp, s.group) or cursor.row > s.start:
+        cursor = _CURSORS[s.file] = _Cursor(s)
+    return cursor.take(s.start, s.stop)
+
+
+def _parquet_layouts(folder: Path) -> dict[str, _Layout] | None:
+    """Layouts of every table of ``folder`` when all of them are Parquet, else None."""
+    paths = {t: _table_file(folder, t) for t in ("creators", *CHILD_TABLES)}
+    paths = {t: p for t, p in paths.items() if p is not None}
+    if not all(p.name.endswith(".parquet") for p in paths.values()):
+        return None
+    return {t: _Layout(p) for t, p in paths.items()}
+
+
+def plan_chunks(
+    folder: str | Path,
+    chunk_size: int,
+    ids: np.ndarray | None = None,
+    *,
+    position: Callable | None = None,
+) -> list[ChunkPlan] | None:
+    """Plans of the chunks of ``chunk_size`` creators (0 = all) of an all-Parquet dataset.
+
+    Returns None when a table is not Parquet (use :func:`iter_chunks`). Reads only the
+    ``creator_id`` columns; raises ``ContractError`` as :func:`iter_chunks` does, before any
+    chunk is scored. ``position`` is ``_positions(ids)[0]`` when the caller has it already.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ContractError(f"dataset folder {folder} does not exist")
+    layouts = _parquet_layouts(folder)
+    if layouts is None:
+        return None
+    ids = read_creator_ids(folder) if ids is None else ids
+    n = len(ids)
+    size = n if chunk_size <= 0 or chunk_size >= n else chunk_size
+    n_chunks = max(1, -(-n // max(size, 1)))
+    starts = np.minimum(np.arange(n_chunks + 1, dtype=np.int64) * size, n)
+    rows: dict[str, np.ndarray] = {"creators": starts}
+    if n_chunks > 1:
+        position = position if position is not None else _positions(ids)[0]
+        for table in CHILD_TABLES:
+            if table in layouts:
+                ends = starts[1:-1]
+                cut = _child_starts(table, layouts[table], position, ends)
+                rows[table] = np.r_[0, cut, layouts[table].n_rows]
+    else:
+        rows.update({t: np.array([0, lay.n_rows]) for t, lay in layouts.items() if t != "creators"})
+    plans = []
+    for k in range(n_chunks):
+        # A child file without row groups gives no table at all, as when streamed.
+        slices = {
+            t: layouts[t].slices(int(r[k]), int(r[k + 1]))
+            for t, r in rows.items()
+            if t == "creators" or layouts[t].groups
+        }
+        plans.append(
+            ChunkPlan(
+                index=k,
+                n_creators=int(starts[k + 1] - starts[k]),
+                offsets={t: int(r[k]) for t, r in rows.items()},
+                slices=slices,
+            )
+        )
+    return plans
+
+
+def _group_size(plans: list[ChunkPlan], jobs: int) -> int:
+    """Consecutive chunks per worker task: as many as share a row group, yet >= 4 tasks a job."""
+    sharing: dict[tuple[str, int], int] = {}
+    for plan in plans:
+        for slices in plan.slices.values():
+            for s in slices:
+                if s.group >= 0:
+                    sharing[(s.file, s.group)] = sharing.get((s.file, s.group), 0) + 1
+    span = max(sharing.values(), default=1)
+    return int(max(1, min(span, len(plans) // (4 * jobs))))
+
+
+# --------------------------------------------------------------------------------------------
 # Scoring one chunk
 
 
@@ -341,14 +623,20 @@ def _repeated_in(chunk: Chunk, repeated: dict[str, str]) -> dict[str, str]:
 def _score_chunk(
     folder: str,
     version: str,
-    chunk: Chunk,
+    chunk: Chunk | ChunkPlan,
     repeated: dict[str, str],
     reasons: str,
     extra: bool = False,
+    keep: set[tuple[str, str, int]] | None = None,
 ) -> tuple[pd.DataFrame, float, float]:
-    """Score one chunk: its output rows, seconds in LightGBM prediction, seconds in all."""
+    """Score one chunk (a plan is read here): output rows, seconds in LightGBM, seconds in all.
+
+    ``keep``: row groups to keep cached for the next chunk (see :meth:`ChunkPlan.read`).
+    """
     t_start = time.perf_counter()
     scorer = _scorer(folder, version)
+    if isinstance(chunk, ChunkPlan):
+        chunk = chunk.read(keep)
     data = load(chunk.tables)
     _renumber(data, chunk.offsets, repeated)
     data, X = scorer.features(data)
@@ -356,6 +644,33 @@ def _score_chunk(
     out = scorer.score_features(data, X, reasons=reasons, extra=extra)
     t_end = time.perf_counter()
     return out, t_end - t0, t_end - t_start
+
+
+def _score_tasks(
+    folder: str,
+    version: str,
+    tasks: list[tuple[Chunk | ChunkPlan, dict[str, str]]],
+    parts: str,
+    reasons: str,
+    extra: bool,
+    following: ChunkPlan | None = None,
+) -> list[tuple[int, int, float, float]]:
+    """Score chunks in order and save each as a part file; (index, creators, seconds) each.
+
+    Runs in a worker: only the plans go in and these few numbers come back. ``following`` is
+    the chunk this process scores next, if known, whose row groups stay cached.
+    """
+    schema = _SCORE_EXTRA_SCHEMA if extra else _SCORE_SCHEMA
+    done = []
+    for i, (chunk, repeated) in enumerate(tasks):
+        after = tasks[i + 1][0] if i + 1 < len(tasks) else following
+        keep = after.groups() if isinstance(after, ChunkPlan) else None
+        frame, t_pred, t_chunk = _score_chunk(
+            folder, version, chunk, repeated, reasons, extra, keep
+        )
+        _save_part(Path(parts), chunk.index, frame, schema)
+        done.append((chunk.index, chunk.n_creators, t_pred, t_chunk))
+    return done
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,14 +692,18 @@ class _Writer:
         self.pq: pq.ParquetWriter | None = None
         self.first = True
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, frame: pd.DataFrame | pa.Table) -> None:
         if self.fmt == "parquet":
             if self.pq is None:
                 self.pq = pq.ParquetWriter(self.path, self.schema)
-            self.pq.write_table(
-                pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
-            )
-        elif self.fmt == "csv":
+            if isinstance(frame, pd.DataFrame):
+                frame = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+            self.pq.write_table(frame.cast(self.schema))
+            self.first = False
+            return
+        if isinstance(frame, pa.Table):
+            frame = frame.to_pandas()
+        if self.fmt == "csv":
             frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False)
         else:
             text = frame.to_json(orient="records", lines=True, force_ascii=False)
@@ -404,16 +723,21 @@ class _Writer:
 def write_output(frames, path: str | Path, schema: pa.Schema | None = None) -> Path:
     """Write one frame or an iterable of frames to ``path`` atomically (temp file, then rename).
 
-    The format follows the extension: ``.csv``, ``.parquet`` or ``.jsonl``.
+    The format follows the extension: ``.csv``, ``.parquet`` or ``.jsonl``. Frames may also be
+    Arrow tables (written to Parquet without a pandas round trip).
     """
     path = Path(path)
     _format(path)
-    if isinstance(frames, pd.DataFrame):
+    if isinstance(frames, pd.DataFrame | pa.Table):
         frames = [frames]
     frames = iter(frames)
     first = next(frames, None)
     if schema is None:
-        cols = list(first.columns) if first is not None else list(SCORE_COLUMNS)
+        cols = (
+            list(first.column_names if isinstance(first, pa.Table) else first.columns)
+            if (first is not None)
+            else list(SCORE_COLUMNS)
+        )
         if "fit_score" in cols:
             schema = _FIT_SCHEMA
         else:
@@ -545,7 +869,7 @@ def score_folder(
     ids = read_creator_ids(data)
     n = len(ids)
     size = n if chunk_size <= 0 or chunk_size >= n else chunk_size
-    _, repeated = _positions(ids)
+    position, repeated = _positions(ids)
     state = {
         "data": str(data.resolve()),
         "inputs": _fingerprint(data),
@@ -554,6 +878,8 @@ def score_folder(
         "reasons": reasons,
         "extra": extra,
     }
+    # Planning reads the creator_id columns and checks the order before any chunk is scored.
+    plans = plan_chunks(data, size, ids, position=position)
     parts = _parts_dir(out)
     done = _prepare_parts(parts, state, resume)
     summary = BatchSummary(out=out, resumed_chunks=len(done))
@@ -563,34 +889,55 @@ def score_folder(
     if progress:
         progress(completed, n)
 
-    def tasks():
-        for chunk in iter_chunks(data, size, ids):
-            if chunk.index not in done:
-                mine = _repeated_in(chunk, repeated)
-                yield chunk.index, chunk.n_creators, (folder, version, chunk, mine, reasons, extra)
+    def mine(first: int, count: int) -> dict[str, str]:
+        """The duplicate-id messages of creators rows ``first:first+count`` (all a worker needs)."""
+        if not repeated:
+            return {}
+        return {c: repeated[c] for c in set(ids[first : first + count]) if c in repeated}
 
+    if plans is not None:
+        todo = [p for p in plans if p.index not in done]
+        items = ((p, mine(p.offsets["creators"], p.n_creators)) for p in todo)
+        group = _group_size(todo, jobs) if jobs > 1 else 1
+    else:
+        items = (
+            (c, _repeated_in(c, repeated))
+            for c in iter_chunks(data, size, ids)
+            if c.index not in done
+        )
+        group = 1
+    batches = _batched(items, group)
+    parts_arg = str(parts)
     if jobs == 1:
-        results = ((i, k, _score_chunk(*args)) for i, k, args in tasks())
+        # One chunk at a time (progress and interruption per chunk), looking one ahead so
+        # row groups shared with the next chunk stay cached.
+        ahead = _pairwise(batches) if plans is not None else ((b, None) for b in batches)
+        results = (
+            _score_tasks(folder, version, b, parts_arg, reasons, extra, nxt[0][0] if nxt else None)
+            for b, nxt in ahead
+        )
     else:
         from joblib import Parallel, delayed
 
-        meta: list[tuple[int, int]] = []
-
-        def dispatch():
-            for i, k, args in tasks():
-                meta.append((i, k))
-                yield delayed(_score_chunk)(*args)
-
-        run = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="n_jobs")
-        results = ((*meta[j], r) for j, r in enumerate(run(dispatch())))
+        # Plans are a few hundred bytes: keep every worker fed. Streamed chunks hold their rows
+        # in this process, so only as many wait as there are workers.
+        run = Parallel(
+            n_jobs=jobs,
+            backend="loky",
+            return_as="generator_unordered",
+            pre_dispatch="2*n_jobs" if plans is not None else "n_jobs",
+        )
+        results = run(
+            delayed(_score_tasks)(folder, version, b, parts_arg, reasons, extra) for b in batches
+        )
 
     finished = 0
-    for index, n_chunk, (frame, t_pred, t_chunk) in results:
-        _save_part(parts, index, frame, schema)
-        summary.predict_seconds += t_pred
-        summary.worker_seconds += t_chunk
-        completed += n_chunk
-        finished += 1
+    for result in results:
+        for _index, n_chunk, t_pred, t_chunk in result:
+            summary.predict_seconds += t_pred
+            summary.worker_seconds += t_chunk
+            completed += n_chunk
+            finished += 1
         if progress:
             progress(completed, n)
         if stop_after is not None and finished >= stop_after:
@@ -598,19 +945,42 @@ def score_folder(
 
     files = sorted(parts.glob("chunk-*.parquet"))
     summary.chunks = len(files)
+    tally = ["creator_id", "status", "error", "risk_band"]
 
-    def frames():
+    def tables():
         for f in files:
-            frame = pq.read_table(f).to_pandas()
-            summary.add(frame)
-            yield frame
+            table = pq.read_table(f)
+            summary.add(table.select(tally).to_pandas())
+            yield table
 
-    write_output(frames(), out, schema)
+    write_output(tables(), out, schema)
     if summary.n_rows != n:
         raise RuntimeError(f"wrote {summary.n_rows:,} rows for {n:,} creators")  # never lose rows
     shutil.rmtree(parts)
     summary.seconds = time.perf_counter() - t_start
     return summary
+
+
+def _pairwise(items):
+    """Each item with the next one (None after the last)."""
+    items = iter(items)
+    item = next(items, None)
+    while item is not None:
+        nxt = next(items, None)
+        yield item, nxt
+        item = nxt
+
+
+def _batched(items, size: int):
+    """Lists of ``size`` consecutive items (the last one shorter)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def fit_folder(

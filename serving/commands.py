@@ -112,7 +112,15 @@ def score_command(
             "rows together, in the order of the creators table.",
         ),
     ] = 5_000,
-    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Parallel worker processes.")] = 1,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Parallel worker processes. With every table in Parquet each worker reads its "
+            "own chunks; CSV and JSON Lines are read by the main process and handed over.",
+        ),
+    ] = 1,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run from its finished chunks.")
     ] = False,

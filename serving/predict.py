@@ -285,14 +285,13 @@ class Scorer:
             out = values[take] if len(values) else np.full(len(ids), fill, dtype=object)
             return np.where(ok, out, fill)
 
-        followers = data.creators.set_index("creator_id")["followers"].reindex(X.index)
-        errors = np.array(
-            [
-                "" if good else (data.error_for(cid) or f"creator {cid!r} could not be scored")
-                for cid, good in zip(ids, ok, strict=True)
-            ],
-            dtype=object,
-        )
+        followers = _followers(data.creators, X.index)
+        # Only error rows need a message: a loop over them, not over every creator.
+        errors = np.full(len(ids), "", dtype=object)
+        for i in np.flatnonzero(~ok):
+            cid = ids[i]
+            errors[i] = data.error_for(cid) or f"creator {cid!r} could not be scored"
+        # Built in SCORE_COLUMNS order, so no reordering copy follows.
         frame = pd.DataFrame(
             {
                 "creator_id": ids.to_numpy(dtype=object),
@@ -305,13 +304,15 @@ class Scorer:
                 "expected_engagement_rate": col(_feature(X, _ER_EXPECTED), np.nan).astype(
                     "float64"
                 ),
-                "tier": col(np.asarray(tier_of(followers.to_numpy("float64")), object), None),
+                "tier": col(np.asarray(tier_of(followers), object), None),
                 "reasons": col(texts, "[]"),
                 "model_version": self.model_version,
             }
         )
+        if tuple(frame.columns) != tuple(SCORE_COLUMNS):  # the contract decides the order
+            frame = frame[list(SCORE_COLUMNS)]
         if not extra:
-            return frame[list(SCORE_COLUMNS)]
+            return frame
         more = self.confidence(X)
         fills = {
             "fraud_confidence": None,
@@ -580,6 +581,15 @@ def _bad_brand_positions(bad_brands: pd.DataFrame, n_good: int) -> np.ndarray:
         rows = bad_brands["row"].to_numpy("float64")
         return rows - np.arange(1, len(rows) + 1) - 0.5
     return np.full(len(bad_brands), n_good, dtype="float64")
+
+
+def _followers(creators: pd.DataFrame, index: pd.Index) -> np.ndarray:
+    """``followers`` of each creator of ``index`` (the feature frame's rows), as float64."""
+    values = creators["followers"].to_numpy("float64")
+    own = pd.Index(creators["creator_id"].to_numpy(dtype=object))
+    if own.equals(index):  # the usual case: the frame has the creators' rows in their order
+        return values
+    return pd.Series(values, index=own).reindex(index).to_numpy("float64")
 
 
 def _first_positions(index: pd.Index, ids: pd.Index) -> np.ndarray:

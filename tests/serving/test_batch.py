@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+import serving.batch as batch_module
 from features.dataset import ContractError
 from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
-from serving.batch import score_folder
+from serving.batch import _group_size, plan_chunks, score_folder
 from serving.cli import app
 from training.simulate import World, WorldConfig, write_world
 
@@ -155,3 +159,83 @@ def test_unordered_child_table_is_refused_when_chunked(tmp_path, world_tables, s
     # In one chunk the order does not matter.
     summary = score_folder(data, tmp_path / "o.parquet", scorer, chunk_size=0)
     assert summary.n_errors == 0 and summary.n_rows == 60
+
+
+def _regroup(data, table, row_group_size, files=1):
+    """Rewrite ``table`` of a Parquet dataset with small row groups, or as a folder of files."""
+    path = data / f"{table}.parquet"
+    arrow = pq.read_table(path)
+    path.unlink()
+    if files == 1:
+        pq.write_table(arrow, path, row_group_size=row_group_size)
+        return
+    path.mkdir()
+    bounds = np.linspace(0, arrow.num_rows, files + 1).astype(int)
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        part = arrow.slice(a, b - a)
+        pq.write_table(part, path / f"part-{i}.parquet", row_group_size=row_group_size)
+
+
+@pytest.fixture()
+def regrouped(tmp_path, world_tables):
+    """The small world in Parquet with row groups cutting through creators and chunks, posts as
+    a folder of three files, and a history row of an unknown creator between two creators."""
+    data = _write(world_tables, tmp_path)
+    hist = pq.read_table(data / "follower_history.parquet")
+    ids = hist.column("creator_id").to_pylist()
+    cut = ids.index(world_tables["creators"]["creator_id"].iloc[20])
+    ghost = hist.slice(cut - 1, 1).to_pylist()[0] | {"creator_id": "ghost"}
+    rows = [hist.slice(0, cut), pa.Table.from_pylist([ghost], schema=hist.schema)]
+    pq.write_table(pa.concat_tables([*rows, hist.slice(cut)]), data / "follower_history.parquet")
+    _regroup(data, "follower_history", 97)
+    _regroup(data, "posts", 50, files=3)
+    _regroup(data, "audience_sample", 400)
+    _regroup(data, "creators", 11)
+    return data
+
+
+@pytest.mark.parametrize(("batch_rows", "backwards"), [(65_536, False), (5, False), (5, True)])
+def test_chunk_plans_hand_out_every_row_once_in_table_order(
+    regrouped, monkeypatch, batch_rows, backwards
+):
+    # Small read batches: chunks start and end inside batches and skip whole ones; read
+    # backwards, every chunk has to reopen its row groups.
+    monkeypatch.setattr(batch_module, "READ_BATCH_ROWS", batch_rows)
+    plans = plan_chunks(regrouped, 7)
+    assert [p.n_creators for p in plans] == [7] * 8 + [4]
+    for table in ("creators", "follower_history", "posts", "comments", "audience_sample"):
+        order = plans[::-1] if backwards else plans
+        parts = [
+            p.read(order[i + 1].groups() if i + 1 < len(order) else None)
+            for i, p in enumerate(order)
+        ]
+        parts = parts[::-1] if backwards else parts
+        got = pd.concat([c.tables[table] for c in parts], ignore_index=True)
+        whole = pq.read_table(regrouped / f"{table}.parquet").to_pandas()
+        pd.testing.assert_frame_equal(got, whole)
+        # Offsets are whole-table rows, so the loader's row numbers can be renumbered.
+        starts = np.cumsum([0] + [len(c.tables[table]) for c in parts[:-1]])
+        assert [c.offsets[table] for c in parts] == starts.tolist()
+    creators = [set(c.tables["creators"]["creator_id"]) for c in parts]
+    for c, ids in zip(parts, creators, strict=True):
+        assert set(c.tables["posts"]["creator_id"]) <= ids  # whole creators only
+    # The unknown creator's row travels with the rows around it, in exactly one chunk.
+    assert sum((c.tables["follower_history"]["creator_id"] == "ghost").sum() for c in parts) == 1
+
+
+def test_regrouped_parquet_in_parallel_tasks_gives_the_one_piece_result(
+    tmp_path, regrouped, world_tables, scorer
+):
+    many = score_folder(regrouped, tmp_path / "many.parquet", scorer, chunk_size=3, jobs=2)
+    assert many.n_rows == 60 and many.chunks == 20 and many.n_errors == 0
+    got = pd.read_parquet(tmp_path / "many.parquet")
+    want = scorer.score(world_tables)  # the unknown creator's row is dropped, nobody blamed
+    pd.testing.assert_frame_equal(got, want, check_exact=False)
+
+
+def test_consecutive_chunks_sharing_row_groups_go_to_one_task(regrouped):
+    plans = plan_chunks(regrouped, 3)
+    # audience_sample row groups of 400 rows hold several creators' 3-chunk runs.
+    assert _group_size(plans, jobs=2) == len(plans) // 8 == 2
+    assert _group_size(plans, jobs=1) > 2
+    assert _group_size(plans[:5], jobs=2) == 1  # too few chunks to share: one per task

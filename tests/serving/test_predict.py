@@ -63,6 +63,24 @@ def test_bad_rows_give_error_rows_in_place(scorer, world_tables):
     assert (ok["status"] == "ok").all() and ok["fraud_risk"].notna().all()
 
 
+def test_scores_follow_the_input_whatever_the_feature_frame_order(scorer, world_tables):
+    from features.dataset import load
+
+    data, X = scorer.features(load(world_tables))
+    want = scorer.score_features(data, X)
+    # Each creator keeps its own risk, tier and engagement when the frame comes shuffled.
+    shuffled = X.sample(frac=1.0, random_state=0)
+    assert not shuffled.index.equals(X.index)
+    pd.testing.assert_frame_equal(scorer.score_features(data, shuffled), want)
+    assert want["tier"].tolist() == world_tables["creators"]["followers"].map(_tier).tolist()
+
+
+def _tier(followers: float) -> str:
+    from features.schema import tier_of
+
+    return tier_of(np.array([followers], dtype="float64"))[0]
+
+
 def test_score_accepts_a_folder_and_equals_the_mapping(scorer, world_dir, world_tables):
     a = scorer.score(world_dir)
     b = scorer.score(world_tables)
