@@ -21,6 +21,7 @@ __all__ = [
     "creator_codes",
     "creator_index",
     "day_numbers",
+    "feature_frame",
     "fractional_days",
     "lag",
 ]
@@ -29,11 +30,30 @@ DAY_NS = 86_400 * 10**9
 # Day number used for a creator whose as_of is unknown: later than any real date, so nothing is
 # cut off; the builders then measure "days ago" from the creator's latest row instead.
 NO_AS_OF = np.int64(2**40)
+# Segments.median lays out at most this many cells as a single padded block.
+_ONE_BLOCK_CELLS = 1 << 16
 
 
 def creator_index(creators: pd.DataFrame) -> pd.Index:
     """The output index: ``creators["creator_id"]`` in input order, named ``creator_id``."""
     return pd.Index(creators["creator_id"].to_numpy(dtype=object), name="creator_id")
+
+
+def feature_frame(columns: dict, names, index: pd.Index) -> pd.DataFrame:
+    """A float64 frame with the columns ``names`` in order, one block built in one step.
+
+    ``columns`` maps a name to one value per row (or a scalar); names it lacks are NaN. Filling
+    one 2-D array and wrapping it costs a fraction of a frame built from a dict, or of one
+    ``frame[name] = ...`` per column, when there are a few rows: that fixed cost is what a call
+    for a handful of creators pays, and it does not grow with the rows.
+    """
+    names = list(names)
+    block = np.full((len(names), len(index)), np.nan)
+    for j, name in enumerate(names):
+        if name in columns:
+            block[j] = columns[name]
+    # The transposed view: pandas keeps a (columns, rows) block, so no copy is made.
+    return pd.DataFrame(block.T, index=index, columns=names, copy=False)
 
 
 def creator_codes(ids: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
@@ -184,8 +204,13 @@ class Segments:
             return out
         values = np.asarray(values, dtype="float64")
         lengths = self.lengths
-        distinct = np.unique(lengths)
-        if len(distinct) <= 32:
+        longest = int(lengths.max())
+        if len(self) * longest <= _ONE_BLOCK_CELLS:
+            # Few rows (a call for a handful of creators): one block as wide as the longest
+            # segment, one sort, instead of one pass per distinct length. Padding never changes
+            # a median, only the work.
+            width = np.full(len(self), longest)
+        elif len(np.unique(lengths)) <= 32:
             width = lengths
         else:  # pad each segment up to the next power of two: at most twice the data
             width = 2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype("int64")

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import Segments, creator_codes
+from features._series import Segments, creator_codes, feature_frame
 from features.catalog import Feature
 
 __all__ = [
@@ -566,12 +566,13 @@ def audience_features(
     accounts, or a trait unknown for all of them, gives NaN, never 0.
     """
     ids = pd.Index(creators["creator_id"], name="creator_id")
-    out = pd.DataFrame(np.nan, index=ids, columns=[f.name for f in FEATURES], dtype="float64")
+    names = [f.name for f in FEATURES]
+    out: dict[str, np.ndarray] = {}
     if audience is None or "creator_id" not in audience.columns or not len(ids):
-        return out
+        return feature_frame(out, names, ids)
     rows, codes = _sample_rows(audience, ids)
     if not len(rows):
-        return out
+        return feature_frame(out, names, ids)
     size = len(ids)
     acc = account_features(rows)
     n = np.bincount(codes, minlength=size).astype("float64")
@@ -608,4 +609,4 @@ def audience_features(
         table = _share_table(ids, *_flag_counts(acc, codes, size, account_model), account_model)
         out["aud_fake_share"] = table["fake_share"].to_numpy()
         out["aud_fake_prob_mean"] = table["prob_mean"].to_numpy()
-    return out
+    return feature_frame(out, names, ids)

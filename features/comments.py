@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import creator_codes
+from features._series import Segments, creator_codes, feature_frame
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "GENERIC_PHRASES", "SPAM_PATTERNS", "classify_texts", "comment_features"]
@@ -151,27 +151,80 @@ _PY_SPACE = "[" + "".join(f"\\x{{{i:x}}}" for i in range(0x3001) if chr(i).isspa
 _SPAM_CANDIDATE = _SPAM_RE.replace(r"\b", "").replace(r"\s", _PY_SPACE)
 
 
-def _arrow_text(values: pd.Series) -> pa.Array | None:
-    """Arrow strings of an object Series of str/None, or None when Arrow cannot take them."""
-    try:
-        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError):  # lone surrogates, non-str cells
-        return None
-
-
 def _where(arr: pa.Array, pattern: str, *, regex: bool) -> np.ndarray:
     """Boolean mask of the texts ``arr`` containing ``pattern`` (False for null)."""
     hit = (pc.match_substring_regex if regex else pc.match_substring)(arr, pattern)
     return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
 
 
-def _search(folded: pd.Series, pattern: re.Pattern, candidates: np.ndarray) -> np.ndarray:
+def _search(texts: list[str], pattern: re.Pattern, candidates: np.ndarray) -> np.ndarray:
     """Python ``pattern.search`` on the ``candidates`` rows (str) only; False elsewhere."""
-    out = np.zeros(len(folded), dtype=bool)
+    out = np.zeros(len(texts), dtype=bool)
     rows = np.flatnonzero(candidates)
-    texts = folded.to_numpy(dtype=object)[rows]
-    out[rows] = [pattern.search(t) is not None for t in texts]
+    out[rows] = [pattern.search(texts[i]) is not None for i in rows.tolist()]
     return out
+
+
+def _all_str(values: np.ndarray, known: np.ndarray) -> bool:
+    """Whether every known cell of the object array ``values`` is a str."""
+    return all(isinstance(v, str) for v in values[known].tolist())
+
+
+def _classify(text: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The columns of :func:`classify_texts`: float64 classes by name, and ``norm`` (object)."""
+    values = text.to_numpy(dtype=object)
+    known = ~pd.isna(values)
+    arr = None
+    if _all_str(values, known):
+        # All str: case-folded in one list pass (what .str.casefold() does, without the pandas
+        # wrappers' fixed cost per call), "" for unknown texts.
+        texts = [
+            v.casefold() if k else "" for v, k in zip(values.tolist(), known.tolist(), strict=True)
+        ]
+        try:
+            arr = pa.array(texts, type=pa.string())
+        except (pa.ArrowException, TypeError, ValueError):  # lone surrogates
+            arr = None
+    if arr is None:  # non-str cells (or text Arrow cannot take): the pandas string methods
+        s = pd.Series(values, dtype=object).where(known, None)
+        folded = s.where(known, "").str.casefold()
+        words = _words(folded)
+        has_words = words.str.len().to_numpy() > 0
+        has_mention = folded.str.contains(_MENTION, regex=True).to_numpy()
+        has_emoji = folded.str.contains(_EMOJI, regex=True).to_numpy()
+        spam = folded.str.contains(_SPAM_RE, regex=True).to_numpy()
+        generic = has_words & words.str.fullmatch(_GENERIC_RE).to_numpy()
+        norm = folded.str.replace(r"\s+", " ", regex=True).str.strip().to_numpy(dtype=object)
+    else:
+        # One list pass per step instead of the pandas wrappers, same patterns.
+        words_l = [_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", t)).strip() for t in texts]
+        has_words = np.fromiter(map(bool, words_l), dtype=bool, count=len(words_l))
+        generic = np.fromiter(
+            (bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in words_l),
+            dtype=bool,
+            count=len(words_l),
+        )
+        # The emoji class is plain code-point ranges, which RE2 reads as Python does.
+        has_emoji = _where(arr, _EMOJI, regex=True)
+        has_mention = _search(texts, _MENTION_PY, _where(arr, "@", regex=False))
+        spam = _search(texts, _SPAM, _where(arr, _SPAM_CANDIDATE, regex=True))
+        # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
+        norm = np.empty(len(texts), dtype=object)
+        norm[:] = [" ".join(t.split()) for t in texts]
+    mention_only = has_mention & ~has_words
+    emoji_only = has_emoji & ~has_words & ~has_mention
+    punct_only = ~has_words & ~has_mention & ~has_emoji
+    low = generic | mention_only | emoji_only | punct_only | spam
+    cols = {
+        "generic": generic,
+        "emoji_only": emoji_only,
+        "mention_only": mention_only,
+        "punct_only": punct_only,
+        "spam": spam,
+        "low_effort": low,
+    }
+    norm = np.where(known, norm, None)
+    return {k: np.where(known, v.astype("float64"), np.nan) for k, v in cols.items()}, norm
 
 
 def classify_texts(text: pd.Series) -> pd.DataFrame:
@@ -196,52 +249,8 @@ def classify_texts(text: pd.Series) -> pd.DataFrame:
     >>> c["low_effort"].tolist()
     [1.0, 1.0, 1.0, 1.0, 0.0]
     """
-    s = text.astype(object).where(text.notna(), None)
-    known = s.notna().to_numpy()
-    folded = s.where(known, "").str.casefold()
-    arr = _arrow_text(folded)
-    if arr is None or arr.null_count:  # non-str cells: the pandas string methods throughout
-        words = _words(folded)
-        has_words = words.str.len().to_numpy() > 0
-        has_mention = folded.str.contains(_MENTION, regex=True).to_numpy()
-        has_emoji = folded.str.contains(_EMOJI, regex=True).to_numpy()
-        spam = folded.str.contains(_SPAM_RE, regex=True).to_numpy()
-        generic = has_words & words.str.fullmatch(_GENERIC_RE).to_numpy()
-        norm = folded.str.replace(r"\s+", " ", regex=True).str.strip()
-    else:
-        # All str: one list pass per step instead of the pandas wrappers, same patterns.
-        texts = folded.tolist()
-        words_l = [_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", t)).strip() for t in texts]
-        has_words = np.fromiter(map(bool, words_l), dtype=bool, count=len(words_l))
-        generic = np.fromiter(
-            (bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in words_l),
-            dtype=bool,
-            count=len(words_l),
-        )
-        # The emoji class is plain code-point ranges, which RE2 reads as Python does.
-        has_emoji = _where(arr, _EMOJI, regex=True)
-        has_mention = _search(folded, _MENTION_PY, _where(arr, "@", regex=False))
-        spam = _search(folded, _SPAM, _where(arr, _SPAM_CANDIDATE, regex=True))
-        # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
-        norm = pd.Series([" ".join(t.split()) for t in texts], index=folded.index, dtype=object)
-    mention_only = has_mention & ~has_words
-    emoji_only = has_emoji & ~has_words & ~has_mention
-    punct_only = ~has_words & ~has_mention & ~has_emoji
-    low = generic | mention_only | emoji_only | punct_only | spam
-    cols = {
-        "generic": generic,
-        "emoji_only": emoji_only,
-        "mention_only": mention_only,
-        "punct_only": punct_only,
-        "spam": spam,
-        "low_effort": low,
-    }
-    out = pd.DataFrame(
-        {k: np.where(known, v.astype("float64"), np.nan) for k, v in cols.items()},
-        index=text.index,
-    )
-    out["norm"] = norm.where(known, None)
-    return out
+    cols, norm = _classify(text)
+    return pd.DataFrame({**cols, "norm": norm}, index=text.index)
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -381,9 +390,10 @@ def comment_features(
     """
     ids = pd.Index(creators["creator_id"], name="creator_id")
     size = len(ids)
-    out = pd.DataFrame(np.nan, index=ids, columns=[f.name for f in FEATURES], dtype="float64")
+    names = [f.name for f in FEATURES]
+    out: dict[str, np.ndarray] = {}
     if comments is None or not {"creator_id", "post_id"} <= set(comments.columns) or not size:
-        return out
+        return feature_frame(out, names, ids)
 
     codes = creator_codes(ids, comments["creator_id"])
     cut = pd.Series(as_of).reindex(ids).to_numpy(dtype="datetime64[ns]") + _ONE_DAY
@@ -420,7 +430,7 @@ def comment_features(
     c = comments[keep]
     codes, created, posted = codes[keep], created[keep], posted[keep]
     if not len(c):
-        return out
+        return feature_frame(out, names, ids)
     if post_codes is None:
         post_codes = pd.factorize(c["post_id"])[0].astype("int64")
     else:  # the codes of the factorisation above: distinct ids stay distinct
@@ -434,12 +444,12 @@ def comment_features(
 
     if "text" in c.columns:
         text_codes, uniques = pd.factorize(c["text"])  # None -> -1
-        cls = classify_texts(pd.Series(uniques, dtype=object))
+        cls, norm = _classify(pd.Series(uniques, dtype=object))
         take = np.maximum(text_codes, 0)
         missing = text_codes < 0
 
         def per_comment(col: str) -> np.ndarray:
-            return np.where(missing, np.nan, cls[col].to_numpy()[take])
+            return np.where(missing, np.nan, cls[col][take])
 
         for col, name in [
             ("low_effort", "cmt_low_effort_share"),
@@ -450,7 +460,7 @@ def comment_features(
         ]:
             out[name] = _mean_by(per_comment(col), codes, size)
 
-        norm_codes = pd.factorize(cls["norm"])[0][take].astype("int64")
+        norm_codes = pd.factorize(norm)[0][take].astype("int64")
         known_text = ~missing
         _, inverse, counts = np.unique(
             _pair_key(codes[known_text], norm_codes[known_text]),
@@ -461,11 +471,16 @@ def comment_features(
         dup_share[known_text] = counts[inverse] > 1
         out["cmt_duplicate_share"] = _mean_by(dup_share, codes, size)
 
-        lengths = pd.Series(uniques, dtype=object).str.strip().str.len().to_numpy("float64")
+        if _all_str(uniques, np.ones(len(uniques), dtype=bool)):
+            lengths = np.fromiter((len(t.strip()) for t in uniques.tolist()), "float64")
+        else:  # .str.strip() gives NaN for a cell that is not str
+            lengths = pd.Series(uniques, dtype=object).str.strip().str.len().to_numpy("float64")
         length = np.where(missing, np.nan, lengths[take])
         out["cmt_len_mean"] = _mean_by(length, codes, size)
-        med = pd.Series(length).groupby(codes).median()
-        out.iloc[med.index.to_numpy(), out.columns.get_loc("cmt_len_median")] = med.to_numpy()
+        # Median per creator as segments of code-sorted rows (NaN skipped, NaN if none known).
+        order = np.argsort(codes, kind="stable")
+        seg = Segments.of(codes[order])
+        out["cmt_len_median"] = seg.scatter(seg.median(length[order]), size)
 
     if "commenter_id" in c.columns:
         who = c["commenter_id"].notna().to_numpy()
@@ -495,4 +510,4 @@ def comment_features(
     timed = ~np.isnat(delay) & (delay >= np.timedelta64(0, "ns"))
     first = np.where(timed, (delay < _ONE_HOUR).astype("float64"), np.nan)
     out["cmt_first_hour_share"] = _mean_by(first, codes, size)
-    return out
+    return feature_frame(out, names, ids)

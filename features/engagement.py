@@ -26,6 +26,7 @@ from features._series import (
     as_of_days,
     creator_codes,
     creator_index,
+    feature_frame,
     fractional_days,
     lag,
 )
@@ -137,13 +138,15 @@ def _platforms(platform, n: int) -> np.ndarray:
     """Platform names as a lower-case object array; unknown -> the contract default."""
     if platform is None:
         return np.full(n, _DEFAULT_PLATFORM, dtype=object)
-    values = pd.Series(np.asarray(platform, dtype=object).reshape(-1))
-    return (
-        values.where(values.notna(), _DEFAULT_PLATFORM)
-        .astype(str)
-        .str.lower()
-        .to_numpy(dtype=object)
-    )
+    values = np.asarray(platform, dtype=object).reshape(-1)
+    # One list pass, as the pandas chain where(notna) -> astype(str) -> str.lower would do it
+    # row by row anyway, without that chain's fixed cost per call.
+    out = np.empty(len(values), dtype=object)
+    out[:] = [
+        _DEFAULT_PLATFORM if missing else str(v).lower()
+        for v, missing in zip(values, pd.isna(values), strict=True)
+    ]
+    return out
 
 
 class EngagementCurve:
@@ -464,7 +467,7 @@ def engagement_features(
             cols["eng_er_vs_expected"] = ratio
             cols["eng_er_log_ratio"] = np.where(ratio > 0, np.log(ratio), np.nan)
         cols["eng_er_percentile"] = curve.percentile(er, size, platform)
-        return pd.DataFrame(cols, index=ids)[[f.name for f in FEATURES]].astype("float64")
+        return feature_frame(cols, [f.name for f in FEATURES], ids)
 
     if posts is None or len(posts) == 0:
         return finish()

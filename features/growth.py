@@ -31,6 +31,7 @@ from features._series import (
     creator_codes,
     creator_index,
     day_numbers,
+    feature_frame,
     fractional_days,
     lag,
 )
@@ -470,7 +471,7 @@ def growth_features(
     cols: dict[str, np.ndarray] = {}
     gs = grid.seg
     if len(gs) == 0:
-        return pd.DataFrame(np.nan, index=ids, columns=[f.name for f in FEATURES])
+        return feature_frame({}, [f.name for f in FEATURES], ids)
 
     def put(name: str, per_segment: np.ndarray) -> None:
         cols[name] = gs.scatter(per_segment, n)
@@ -567,8 +568,7 @@ def growth_features(
 
     _drip(grid, f_end, put)
     _following(obs, put)
-    frame = pd.DataFrame(cols, index=ids)
-    return frame[[f.name for f in FEATURES]].astype("float64")
+    return feature_frame(cols, [f.name for f in FEATURES], ids)
 
 
 def _step_size_cv(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features._series import feature_frame
 from features.catalog import Feature
 from features.schema import PLATFORMS
 
@@ -70,5 +71,4 @@ def profile_features(creators: pd.DataFrame, as_of: pd.Series) -> pd.DataFrame:
     platform = creators["platform"].fillna("instagram").to_numpy(dtype=object)
     for p in PLATFORMS:
         out[f"profile_platform_{p}"] = (platform == p).astype("float64")
-    frame = pd.DataFrame(out, index=pd.Index(ids, name="creator_id"))
-    return frame.astype("float64")
+    return feature_frame(out, out, pd.Index(ids, name="creator_id"))

@@ -34,9 +34,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import NMF
 from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from features._series import creator_codes
+from features._series import creator_codes, feature_frame
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "TopicModel", "creator_documents", "topic_features"]
@@ -537,6 +538,11 @@ class TopicModel(TransformerMixin, BaseEstimator):
             np.log(x.data, out=x.data)
             x.data += 1.0
         x.data *= self.idf_[x.indices]
+        if x.data.dtype == np.float64:
+            # What normalize(x, norm="l2", copy=False) runs on a float64 CSR matrix, without
+            # its argument checks (a fixed cost per call).
+            inplace_csr_row_normalize_l2(x)
+            return x
         return normalize(x, norm="l2", copy=False)
 
     def _labels(self, n_terms: int = 3) -> list[str]:
@@ -720,10 +726,17 @@ def _nnls(xht: np.ndarray, gram: np.ndarray, sweeps: int) -> np.ndarray:
     xht = np.asfortranarray(xht)
     diag = np.diag(gram).copy()
     diag[diag <= 0] = 1.0
+    # The column views and the step buffer made once: the loop runs sweeps * k times whatever
+    # the number of rows, so for a few documents its per-step Python cost is the whole cost.
+    # Same operations in the same order as step = (xht[:, t] - w @ gram[:, t]) / diag[t].
+    cols = [(w[:, t], xht[:, t], gram[:, t], diag[t]) for t in range(k)]
+    step = np.empty(n)
     for _ in range(sweeps):
-        for t in range(k):
-            step = (xht[:, t] - w @ gram[:, t]) / diag[t]
-            np.maximum(w[:, t] + step, 0.0, out=w[:, t])
+        for w_t, x_t, g_t, d_t in cols:
+            np.subtract(x_t, w @ g_t, out=step)
+            np.divide(step, d_t, out=step)
+            np.add(w_t, step, out=step)
+            np.maximum(step, 0.0, out=w_t)
     return w
 
 
@@ -774,8 +787,8 @@ def topic_features(
         plogp = np.where(shares > 0, shares * np.log(shares), 0.0)
     entropy = -plogp.sum(axis=1)
     concentration = 1.0 - entropy / np.log(k) if k > 1 else np.ones(len(docs))
-    frame = pd.DataFrame(shares, index=docs.index, columns=[f"topic_{j:02d}" for j in range(k)])
-    frame["topic_dominant"] = dominant
-    frame["topic_concentration"] = np.where(known, concentration, np.nan)
-    frame["topic_text_chars"] = np.fromiter(map(len, docs), dtype=np.float64, count=len(docs))
-    return frame.astype(np.float64)
+    cols = {f"topic_{j:02d}": shares[:, j] for j in range(k)}
+    cols["topic_dominant"] = dominant
+    cols["topic_concentration"] = np.where(known, concentration, np.nan)
+    cols["topic_text_chars"] = np.fromiter(map(len, docs), dtype=np.float64, count=len(docs))
+    return feature_frame(cols, cols, docs.index)

@@ -148,3 +148,18 @@ def test_a_failing_family_fails_the_build_in_either_process(data, family, monkey
     with pytest.raises(ValueError, match=f"{family} failed"):
         features.build(data, n_jobs=2)
     assert {p.pid for p in multiprocessing.active_children()} <= before
+
+
+def test_combine_joins_frames_on_the_same_index_and_aligns_the_others():
+    ids = pd.Index(["a", "b", "c"], name="creator_id")
+    first = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=ids)
+    same = pd.DataFrame({"y": [True, False, True], "z": [4, 5, 6]}, index=ids)
+    shuffled = pd.DataFrame({"w": [30.0, 10.0]}, index=pd.Index(["c", "a"]))
+    out = features._combine([first, same])
+    assert out.columns.tolist() == ["x", "y", "z"]
+    assert out.index.name == "creator_id" and (out.dtypes == np.float64).all()
+    assert out.loc["b"].tolist() == [2.0, 0.0, 5.0]
+    # Another index: aligned by creator id, NaN where the frame has no row.
+    aligned = features._combine([first, shuffled])
+    assert np.isnan(aligned.loc["b", "w"])
+    assert aligned.loc["a", "w"] == 10.0 and aligned.loc["c", "w"] == 30.0

@@ -399,3 +399,13 @@ def test_builder_uses_a_fitted_curve():
     assert out.loc["a", "eng_er_expected"] == pytest.approx(
         curve.expected([30_000], ["instagram"])[0]
     )
+
+
+def test_platform_names_are_lower_case_with_the_contract_default_for_unknown():
+    from features.engagement import _platforms
+
+    got = _platforms(["TikTok", None, np.nan, pd.NA, "youtube"], 5)
+    assert got.dtype == object
+    assert got.tolist() == ["tiktok", "instagram", "instagram", "instagram", "youtube"]
+    assert _platforms(None, 2).tolist() == ["instagram", "instagram"]
+    assert _platforms("YouTube", 1).tolist() == ["youtube"]

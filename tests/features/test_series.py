@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features._series import creator_codes
+from features import _series
+from features._series import Segments, creator_codes, feature_frame
 
 IDS = pd.Index(["a", "b", "c"], name="creator_id")
 
@@ -31,3 +33,35 @@ def test_creator_codes_match_a_hash_look_up_per_row(values, grouped):
     codes = creator_codes(IDS, pd.Series(arr, dtype=object))
     assert codes.dtype == np.int64
     assert codes.tolist() == IDS.get_indexer(arr).tolist()
+
+
+def test_feature_frame_orders_names_and_fills_the_missing_with_nan():
+    ids = pd.Index(["a", "b"], name="creator_id")
+    frame = feature_frame({"y": np.array([1, 2]), "x": 0.5, "extra": [9, 9]}, ["x", "y", "z"], ids)
+    assert frame.columns.tolist() == ["x", "y", "z"]
+    assert frame.index.equals(ids) and frame.index.name == "creator_id"
+    assert (frame.dtypes == np.float64).all()
+    assert frame["x"].tolist() == [0.5, 0.5]
+    assert frame["y"].tolist() == [1.0, 2.0]
+    assert frame["z"].isna().all()
+
+
+segment_values = st.lists(
+    st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6)), min_size=1, max_size=12),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(segment_values)
+def test_segment_median_matches_groupby_median_with_one_block_or_many(segments):
+    # A NaN-padded block per distinct length (large inputs) or one block for all (small ones):
+    # both give pandas' group-by median, bit for bit, NaN for a segment without a value.
+    codes = np.repeat(np.arange(len(segments)), [len(s) for s in segments])
+    values = np.array([np.nan if v is None else v for s in segments for v in s], dtype=float)
+    seg = Segments.of(codes)
+    expected = pd.Series(values).groupby(codes).median().to_numpy()
+    np.testing.assert_array_equal(seg.median(values), expected)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_series, "_ONE_BLOCK_CELLS", 0)
+        np.testing.assert_array_equal(seg.median(values), expected)
