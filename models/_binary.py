@@ -27,7 +27,13 @@ import pandas as pd
 
 from models import metrics
 from models._artifacts import ArtifactError, dumps_json, read_verified, write_files
-from models._boosting import cross_fit, feature_matrix, make_params, train_final
+from models._boosting import (
+    cross_fit,
+    feature_matrix,
+    make_params,
+    predict_threads,
+    train_final,
+)
 from models.calibration import Calibrator, calibrator_from_dict, make_calibrator
 from models.reasons import reasons_for
 
@@ -140,7 +146,8 @@ class CalibratedBooster:
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:
         """Raw LightGBM margin (log-odds before calibration), columns selected by name."""
         booster = self._check()
-        return booster.predict(feature_matrix(X, self.feature_names_), raw_score=True)
+        matrix = feature_matrix(X, self.feature_names_)
+        return booster.predict(matrix, raw_score=True, num_threads=predict_threads(len(matrix)))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the positive class, one value per row (1-D)."""
@@ -154,7 +161,10 @@ class CalibratedBooster:
         rows whose reasons you will show.
         """
         booster = self._check()
-        values = booster.predict(feature_matrix(X, self.feature_names_), pred_contrib=True)
+        matrix = feature_matrix(X, self.feature_names_)
+        values = booster.predict(
+            matrix, pred_contrib=True, num_threads=predict_threads(len(matrix))
+        )
         return pd.DataFrame(values, index=X.index, columns=[*self.feature_names_, "bias"])
 
     def reasons(

@@ -119,3 +119,19 @@ def test_thread_count_does_not_change_the_trees(fraud_data, fast):
         return m.booster_.model_to_string().split("\nparameters:")[0]
 
     assert trees(1) == trees(2)
+
+
+def test_small_and_large_inputs_score_the_same_on_any_thread_count(fraud_model, fraud_data):
+    # Small inputs are predicted on the calling thread, large ones on every core: the same
+    # rows must get the same scores and contributions either way.
+    from models._boosting import _SERIAL_PREDICT_ROWS
+
+    X, _ = fraud_data
+    big = pd.concat([X] * (_SERIAL_PREDICT_ROWS // len(X) + 1), ignore_index=True)
+    assert len(big) >= _SERIAL_PREDICT_ROWS > len(X)
+    np.testing.assert_array_equal(fraud_model.raw_score(big)[: len(X)], fraud_model.raw_score(X))
+    head = big.iloc[:5]
+    np.testing.assert_array_equal(
+        fraud_model.contributions(big.iloc[:_SERIAL_PREDICT_ROWS]).to_numpy()[:5],
+        fraud_model.contributions(head).to_numpy(),
+    )
