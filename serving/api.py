@@ -638,7 +638,11 @@ def app_from_env() -> FastAPI:
     """
     from serving.predict import DEFAULT_MODEL_URI
 
-    return create_app(Scorer.load(os.environ.get("CREATORSCORE_MODEL") or DEFAULT_MODEL_URI))
+    scorer = Scorer.load(os.environ.get("CREATORSCORE_MODEL") or DEFAULT_MODEL_URI)
+    # ``creatorscore serve --workers N`` passes the verified bundle folder and the version it
+    # resolved, so that every worker reports the registry version, not the folder's hash.
+    scorer.model_version = os.environ.get("CREATORSCORE_MODEL_VERSION") or scorer.model_version
+    return create_app(scorer, Settings.from_env())
 
 
 def _clean_json(value: Any) -> Any:

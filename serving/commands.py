@@ -7,6 +7,7 @@ typing are imported at module level so ``--help`` stays instant; the work happen
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -258,19 +259,45 @@ def serve_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     model: ModelOpt = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes, each with its own copy of the model (about one per core).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (POST /v1/score, POST /v1/fit, GET /v1/model, GET /healthz).
 
     Settings from the environment: CREATORSCORE_API_KEY (require it when set),
     CREATORSCORE_MAX_CREATORS (per request, default 1000), CREATORSCORE_MAX_BODY_BYTES
-    (default 20 MB).
+    (default 20 MB), CREATORSCORE_BATCH_MAX_CREATORS (creators of concurrent requests scored in
+    one call, default 64), CREATORSCORE_BATCH_WAIT_MS (how long a request waits for others to
+    join its call, default 2), CREATORSCORE_QUEUE_MAX (requests waiting before 503, default 256).
     """
     import uvicorn
 
     from serving.api import Settings, create_app
 
-    app = create_app(_load(model), Settings.from_env())
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    scorer = _load(model)
+    if workers == 1:
+        uvicorn.run(
+            create_app(scorer, Settings.from_env()), host=host, port=port, log_level="warning"
+        )
+        return
+    # Worker processes import the app by name; the model is resolved and verified here, once, so
+    # every worker serves the same version even if the alias moves while they start.
+    os.environ["CREATORSCORE_MODEL"] = str(scorer.folder)
+    os.environ["CREATORSCORE_MODEL_VERSION"] = scorer.model_version
+    uvicorn.run(
+        "serving.api:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def report_command(

@@ -22,31 +22,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def service(bundle_dir, tmp_path_factory):
+def _start(bundle_dir, log, env: dict, *args: str):
+    """A ``creatorscore serve`` process on a free port, once it answers; (process, base URL)."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "CREATORSCORE_API_KEY": KEY,
-        "CREATORSCORE_MAX_CREATORS": "20",
-        "CREATORSCORE_MAX_BODY_BYTES": "400000",
-    }
-    cmd = [sys.executable, "-m", "serving.cli", "serve", "--port", str(port)]
-    log = tmp_path_factory.mktemp("service") / "stderr.txt"
+    cmd = [sys.executable, "-m", "serving.cli", "serve", "--port", str(port), *args]
     with open(log, "w") as err:
-        proc = subprocess.Popen([*cmd, "--model", str(bundle_dir)], env=env, stderr=err)
+        proc = subprocess.Popen(
+            [*cmd, "--model", str(bundle_dir)], env={**os.environ, **env}, stderr=err
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
+                return proc, base
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"service did not start: {log.read_text()}")
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def service(bundle_dir, tmp_path_factory):
+    env = {
+        "CREATORSCORE_API_KEY": KEY,
+        "CREATORSCORE_MAX_CREATORS": "20",
+        "CREATORSCORE_MAX_BODY_BYTES": "400000",
+    }
+    proc, base = _start(bundle_dir, tmp_path_factory.mktemp("service") / "stderr.txt", env)
     yield base
     proc.terminate()
     proc.wait(timeout=10)
@@ -116,3 +121,22 @@ def test_contract_violations_are_422_with_row_messages(service, world_tables, re
     assert r.status_code == 422 and "followers" in r.json()["detail"]
     r = httpx.post(f"{service}/v1/score", json={"creators": [], "model": "/etc"}, headers=headers)
     assert r.status_code == 422
+
+
+def test_several_worker_processes_serve_the_same_model(
+    bundle_dir, tmp_path, world_tables, scorer, request_body
+):
+    proc, base = _start(bundle_dir, tmp_path / "stderr.txt", {}, "--workers", "2")
+    try:
+        ids = world_tables["creators"]["creator_id"].iloc[:2].tolist()
+        want = scorer.score(world_tables).set_index("creator_id").loc[ids, "fraud_risk"]
+        for _ in range(4):  # requests spread over the workers; each answers the same
+            r = httpx.post(f"{base}/v1/score", json=request_body(world_tables, ids), timeout=30)
+            assert r.status_code == 200, r.text
+            got = [row["fraud_risk"] for row in r.json()["rows"]]
+            assert got == pytest.approx(want.tolist())
+            info = httpx.get(f"{base}/v1/model", timeout=10).json()
+            assert info["model_version"] == scorer.model_version
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
