@@ -805,3 +805,161 @@ def test_no_label_tables_gives_empty_results():
     tables, errors = load_labels({"creators": good_tables()["creators"]})
     assert tables == {} and errors.empty
     assert list(errors.columns) == ["table", "row", "column", "creator_id", "problem"]
+
+
+# --------------------------------------------------------------------------------------------
+# Frames as the batch scorer reads them from Parquet (Arrow types converted by pyarrow):
+# int64 counts, bool flags, date32 as datetime.date objects, timestamp[ns], text without gaps.
+
+
+def arrow_frames() -> dict[str, pd.DataFrame]:
+    """Two creators in Arrow-typed tables, converted to pandas as ``ChunkPlan.read`` does."""
+    import pyarrow as pa_
+
+    day = pa_.date32()
+    tables = {
+        "creators": pa_.table(
+            {
+                "creator_id": ["a", "b"],
+                "platform": ["instagram", "TikTok"],
+                "followers": pa_.array([1200, 56000], pa_.int64()),
+                "is_verified": [True, False],
+                "country": ["us", "DE"],
+                "created_at": pa_.array([dt.date(2019, 5, 1), None], day),
+            }
+        ),
+        "follower_history": pa_.table(
+            {
+                "creator_id": ["a", "a", "b"],
+                "date": pa_.array([dt.date(2024, 6, d) for d in (1, 15, 1)], day),
+                "followers": pa_.array([1100, 1200, 55000], pa_.int64()),
+            }
+        ),
+        "posts": pa_.table(
+            {
+                "creator_id": ["a", "a", "b"],
+                "post_id": ["p1", "p2", "p1"],
+                "posted_at": pa_.array(
+                    [dt.datetime(2024, 6, 1, 10), dt.datetime(2024, 6, 2, 23, 30)] * 1
+                    + [dt.datetime(2024, 6, 3, 8, 15)],
+                    pa_.timestamp("ns"),
+                ),
+                "likes": pa_.array([50, 61, 900], pa_.int64()),
+                "comments": pa_.array([3, 0, 40], pa_.int64()),
+                "views": pa_.array([None, 2000, 150], pa_.int64()),
+                "caption": ["Beach day #sun", "Ünïcödé ✨ 日本", ""],
+                "is_sponsored": [False, True, False],
+            }
+        ),
+        "comments": pa_.table(
+            {
+                "creator_id": ["a", "b"],
+                "post_id": ["p1", "p1"],
+                "text": ["nice pic", "wow"],
+                "created_at": pa_.array([dt.date(2024, 6, 1), dt.date(2024, 6, 3)], day),
+            }
+        ),
+    }
+    return {name: table.to_pandas() for name, table in tables.items()}
+
+
+def as_text(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The same cells as text, as a CSV export would give them."""
+    return {
+        name: frame.astype(object)
+        .where(frame.notna(), None)
+        .map(lambda v: v if v is None else str(v))
+        for name, frame in frames.items()
+    }
+
+
+def test_arrow_typed_frames_load_like_their_text():
+    frames = arrow_frames()
+    assert frames["follower_history"]["date"].dtype == object  # date32 arrives as date objects
+    assert frames["posts"]["posted_at"].dtype == "datetime64[ns]"
+    assert frames["posts"]["views"].dtype == "float64"  # int64 with a gap
+    data = load(frames)
+    assert_same_data(data, load(as_text(frames)))
+    assert data.errors.empty and data.creator_ids == ["a", "b"]
+    assert data.follower_history["date"].tolist()[:2] == [
+        pd.Timestamp("2024-06-01"),
+        pd.Timestamp("2024-06-15"),
+    ]
+    assert data.posts["posted_at"].tolist()[1] == pd.Timestamp("2024-06-02 23:30")
+    assert data.creators["created_at"].isna().tolist() == [False, True]
+    assert data.comments["created_at"].tolist() == [
+        pd.Timestamp("2024-06-01"),
+        pd.Timestamp("2024-06-03"),
+    ]
+    assert data.posts["caption"].tolist() == ["Beach day #sun", "Ünïcödé ✨ 日本", None]
+    assert data.creators["platform"].tolist() == ["instagram", "tiktok"]
+    assert data.creators["country"].tolist() == ["US", "DE"]
+
+
+def test_arrow_typed_input_is_not_modified():
+    frames = arrow_frames()
+    before = {name: frame.copy(deep=True) for name, frame in frames.items()}
+    load(frames)
+    for name, frame in frames.items():
+        assert_frame_equal(frame, before[name])
+
+
+ARROW_BAD_CELLS = [
+    # table, row index, column, cell, problem
+    ("follower_history", 1, "followers", -1, "negative value -1"),
+    ("creators", 1, "platform", "myspace", "unknown platform 'myspace'"),
+    ("posts", 1, "post_id", "", "missing value in a required column"),
+    ("posts", 1, "caption", "x" * (TEXT_LIMIT + 1), "text of 20,001 characters exceeds 20,000"),
+    ("comments", 0, "text", "x" * (TEXT_LIMIT + 1), "text of 20,001 characters exceeds 20,000"),
+    ("posts", 0, "posted_at", pd.NaT, "missing value in a required column"),
+    ("posts", 1, "post_id", "p1", "duplicate key creator_id 'a', post_id 'p1' (also in row 1)"),
+]
+
+
+@pytest.mark.parametrize(("table", "index", "column", "cell", "problem"), ARROW_BAD_CELLS)
+def test_bad_cells_in_arrow_typed_frames(table, index, column, cell, problem):
+    frames = arrow_frames()
+    frames[table].loc[index, column] = cell
+    assert frames[table][column].dtype == arrow_frames()[table][column].dtype  # still typed
+    data = load(frames)
+    creator = frames[table]["creator_id"].iloc[index]
+    row = data.errors[data.errors["table"] == table]
+    assert row[["row", "column", "creator_id"]].values.tolist()[-1] == [index + 1, column, creator]
+    assert row["problem"].iloc[-1].startswith(problem)
+    assert list(data.unscorable) == [creator]
+    assert creator not in set(data.creators["creator_id"])
+
+
+def test_unknown_creators_among_runs_of_child_rows():
+    frames = arrow_frames()
+    history = pd.DataFrame(
+        {
+            "creator_id": ["a", "ghost", "ghost", "a", None, "b", "b", "nobody"],
+            "date": [dt.date(2024, 6, d) for d in range(1, 9)],
+            "followers": np.arange(8, dtype="int64") * 10,
+        }
+    )
+    frames["follower_history"] = history
+    data = load(frames)
+    got = data.errors[["row", "column", "creator_id", "problem"]].values.tolist()
+    assert got == [
+        [2, "creator_id", "ghost", "unknown creator 'ghost' (not in creators)"],
+        [3, "creator_id", "ghost", "unknown creator 'ghost' (not in creators)"],
+        [5, "creator_id", None, "missing value in a required column"],
+        [8, "creator_id", "nobody", "unknown creator 'nobody' (not in creators)"],
+    ]
+    assert data.unscorable == {}  # rows of no known creator blame nobody
+    assert data.follower_history["creator_id"].tolist() == ["a", "a", "b", "b"]
+    assert data.follower_history["followers"].tolist() == [0.0, 30.0, 50.0, 60.0]
+
+
+@pytest.mark.parametrize("longest", [TEXT_LIMIT, TEXT_LIMIT + 1])
+def test_quick_text_length_check_with_and_without_the_c_loop(monkeypatch, longest):
+    from features import dataset
+
+    frame, _ = dataset._validate_table(
+        "posts", arrow_frames()["posts"].assign(caption=["é" * longest, None, "ok"]), "posts"
+    )
+    fast = dataset._passes("posts", frame)
+    monkeypatch.setattr(dataset, "_max_len_string_array", None)
+    assert dataset._passes("posts", frame) == fast == (longest <= TEXT_LIMIT)
