@@ -2,12 +2,17 @@
 
 The bundle is trained with the training pipeline when it is available (``training.pipeline``),
 else directly with the models API; either way it is saved once per session and reloaded, so
-every test scores through the same checksummed folder a user would.
+every test scores through the same checksummed folder a user would. Tests that start a server
+process (the HTTP service, chromedriver) get a free port and a wait-until-up helper here.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +125,49 @@ def request_body(tables: dict[str, pd.DataFrame], ids) -> dict:
 def request_body_fixture():
     """:func:`request_body`, for the HTTP tests."""
     return request_body
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(
+    proc: subprocess.Popen,
+    ready: Callable[[], bool],
+    what: str,
+    *,
+    timeout: float = 60,
+    not_yet: tuple[type[BaseException], ...] = (OSError,),
+    log: Path | None = None,
+) -> None:
+    """Poll ``ready()`` until it is true; kill ``proc`` and raise if it exits or time runs out.
+
+    An exception of a ``not_yet`` type from ``ready`` means "still starting". The error names
+    ``what`` and ends with the last lines of ``log``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except not_yet:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
+            raise RuntimeError(f"{what} did not start: {tail}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """A function returning a free TCP port on the loopback interface."""
+    return _free_port
+
+
+@pytest.fixture(scope="session")
+def wait_until_up():
+    """The function :func:`_wait_until_up`, for fixtures that start a server process."""
+    return _wait_until_up

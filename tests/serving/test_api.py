@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -16,42 +14,34 @@ from features.schema import SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
 KEY = "test-key-123"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(bundle_dir, log, env: dict, *args: str):
+def _start(bundle_dir, log, env: dict, *args: str, free_port, wait_until_up):
     """A ``creatorscore serve`` process on a free port, once it answers; (process, base URL)."""
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "serving.cli", "serve", "--port", str(port), *args]
     with open(log, "w") as err:
         proc = subprocess.Popen(
             [*cmd, "--model", str(bundle_dir)], env={**os.environ, **env}, stderr=err
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"service did not start: {log.read_text()}")
-        time.sleep(0.2)
+    wait_until_up(
+        proc,
+        lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
+        "the service",
+        not_yet=(httpx.TransportError,),
+        log=log,
+    )
+    return proc, base
 
 
 @pytest.fixture(scope="module")
-def service(bundle_dir, tmp_path_factory):
+def service(bundle_dir, tmp_path_factory, free_port, wait_until_up):
     env = {
         "CREATORSCORE_API_KEY": KEY,
         "CREATORSCORE_MAX_CREATORS": "20",
         "CREATORSCORE_MAX_BODY_BYTES": "400000",
     }
-    proc, base = _start(bundle_dir, tmp_path_factory.mktemp("service") / "stderr.txt", env)
+    log = tmp_path_factory.mktemp("service") / "stderr.txt"
+    proc, base = _start(bundle_dir, log, env, free_port=free_port, wait_until_up=wait_until_up)
     yield base
     proc.terminate()
     proc.wait(timeout=10)
@@ -124,9 +114,17 @@ def test_contract_violations_are_422_with_row_messages(service, world_tables, re
 
 
 def test_several_worker_processes_serve_the_same_model(
-    bundle_dir, tmp_path, world_tables, scorer, request_body
+    bundle_dir, tmp_path, world_tables, scorer, request_body, free_port, wait_until_up
 ):
-    proc, base = _start(bundle_dir, tmp_path / "stderr.txt", {}, "--workers", "2")
+    proc, base = _start(
+        bundle_dir,
+        tmp_path / "stderr.txt",
+        {},
+        "--workers",
+        "2",
+        free_port=free_port,
+        wait_until_up=wait_until_up,
+    )
     try:
         ids = world_tables["creators"]["creator_id"].iloc[:2].tolist()
         want = scorer.score(world_tables).set_index("creator_id").loc[ids, "fraud_risk"]

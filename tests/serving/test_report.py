@@ -6,9 +6,7 @@ import base64
 import io
 import os
 import shutil
-import socket
 import subprocess
-import time
 
 import httpx
 import numpy as np
@@ -30,31 +28,22 @@ def _chromium() -> tuple[str, str]:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
-def browser(tmp_path):
+def browser(tmp_path, free_port, wait_until_up):
     """A chromedriver session of headless Chromium; yields a function calling its endpoints."""
     chrome, driver = _chromium()
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "chromedriver.log", "w")
     proc = subprocess.Popen([driver, f"--port={port}"], stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/status", timeout=1).json()["value"]["ready"]:
-                break
-        except (httpx.TransportError, ValueError, KeyError):
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("chromedriver did not start")
-        time.sleep(0.2)
+    wait_until_up(
+        proc,
+        lambda: httpx.get(f"{base}/status", timeout=1).json()["value"]["ready"],
+        "chromedriver",
+        timeout=30,
+        not_yet=(httpx.TransportError, ValueError, KeyError),
+        log=tmp_path / "chromedriver.log",
+    )
     caps = {
         "capabilities": {
             "alwaysMatch": {
