@@ -251,6 +251,15 @@ class AccountModel(CalibratedBooster):
         """Share of real accounts flagged at :attr:`threshold`, on out-of-fold predictions."""
         return self.fpr_
 
+    @property
+    def prior(self) -> float:
+        """Fake share of the accounts the model was calibrated on (out-of-fold rows).
+
+        Its probabilities embed this prevalence; the fake-share estimate of
+        :func:`features.audience.likelihood_fake_share` divides it out. NaN when unknown.
+        """
+        return float(self.metrics_.get("positive_rate", float("nan")))
+
     def predict_fake(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability that each account is fake."""
         return self.predict_proba(X)

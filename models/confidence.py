@@ -3,11 +3,12 @@
 Two questions a vetting user asks of every number (FACTS.md, "What users of the audit tools
 complain about": scores that cannot be checked, numbers that change from run to run):
 
-- **How precise is ``audience_fake_share``?** :func:`fake_share_interval` gives a two-sided
-  interval for the error-corrected share (``features.audience.estimate_fake_share``). It combines
-  the binomial sampling of the creator's own sample (a Wilson score interval for the observed
-  flag rate) with the uncertainty of the account model's ``tpr`` and ``fpr``, which were
-  themselves measured on a finite held-out set of accounts.
+- **How precise is ``audience_fake_share``?** :func:`likelihood_share_interval` gives a
+  two-sided interval for the maximum-likelihood share
+  (``features.audience.likelihood_fake_share``): its standard error from the creator's own
+  sample, combined with the uncertainty of the account model, which was itself measured on a
+  finite held-out set of accounts. :func:`fake_share_interval` does the same for the flag-count
+  estimate (``features.audience.estimate_fake_share``) with a Wilson interval.
 - **Is the audience low-quality?** :func:`low_quality_share` and :func:`audience_band` give the
   ``low_quality_audience`` signal, a separate question from buying: it happens to honest creators
   too, because bots follow everyone.
@@ -35,6 +36,7 @@ __all__ = [
     "audience_band",
     "fake_share_interval",
     "fraud_confidence",
+    "likelihood_share_interval",
     "low_quality_share",
     "wilson_interval",
 ]
@@ -170,6 +172,70 @@ def fake_share_interval(
     low = np.minimum(np.clip(low, 0.0, 1.0), point)
     high = np.maximum(np.clip(high, 0.0, 1.0), point)
     return pd.DataFrame({"fake_share": point, "low": low, "high": high}, index=index)
+
+
+def likelihood_share_interval(
+    share,
+    se,
+    tpr: float,
+    fpr: float,
+    n_fake_heldout: float = np.nan,
+    n_real_heldout: float = np.nan,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """Interval for the maximum-likelihood audience fake share of each creator.
+
+    Two things make the estimate uncertain:
+
+    1. *The creator's sample*: ``se``, from the observed information of its likelihood
+       (``features.audience.likelihood_fake_share``).
+    2. *The account model*, measured on ``n_fake_heldout`` fake and ``n_real_heldout`` real
+       held-out accounts. How well it separates fakes from reals is summarised by its error
+       rates at its threshold, so their binomial errors stand in for the model's: by the delta
+       method on ``p = (r - fpr) / (tpr - fpr)`` they add ``((1 - p)^2 Var(fpr) + p^2 Var(tpr))
+       / (tpr - fpr)^2``, evaluated at the point estimate.
+
+    The half-width is ``z`` times the two combined in quadrature (a Wald interval), clipped to
+    [0, 1]; it always contains the point estimate, and a share estimated at 0 or 1 keeps the
+    width on its open side.
+
+    Parameters
+    ----------
+    share : the estimate per creator (NaN: unknown; gives NaN bounds).
+    se : its standard error from the sample.
+    tpr, fpr : the account model's held-out rates at its threshold (``0 <= fpr < tpr <= 1``).
+    n_fake_heldout, n_real_heldout : held-out fake and real accounts behind ``tpr`` and ``fpr``
+        (:func:`account_rate_counts`); NaN ignores the model's uncertainty.
+    level : two-sided coverage, e.g. 0.9.
+
+    Returns
+    -------
+    DataFrame (index of ``share`` when it is a Series) with float64 ``fake_share``, ``low`` and
+    ``high``.
+
+    Examples
+    --------
+    >>> out = likelihood_share_interval([0.3], [0.05], tpr=0.8, fpr=0.1)
+    >>> [round(float(v), 3) for v in out.iloc[0]]
+    [0.3, 0.218, 0.382]
+    """
+    tpr, fpr = float(tpr), float(fpr)
+    if not (0.0 <= fpr < tpr <= 1.0):
+        raise ValueError(f"need 0 <= fpr < tpr <= 1, got tpr={tpr}, fpr={fpr}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    index = share.index if isinstance(share, pd.Series) else None
+    p = np.asarray(share, dtype="float64")
+    se = np.asarray(se, dtype="float64")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    var_fpr = fpr * (1 - fpr) / n_real_heldout if n_real_heldout > 0 else 0.0
+    var_tpr = tpr * (1 - tpr) / n_fake_heldout if n_fake_heldout > 0 else 0.0
+    q = np.clip(p, 0.0, 1.0)
+    model_var = ((1 - q) ** 2 * var_fpr + q**2 * var_tpr) / (tpr - fpr) ** 2
+    half = z * np.sqrt(se**2 + model_var)
+    low = np.minimum(np.clip(p - half, 0.0, 1.0), p)
+    high = np.maximum(np.clip(p + half, 0.0, 1.0), p)
+    return pd.DataFrame({"fake_share": p, "low": low, "high": high}, index=index)
 
 
 def _level(values: np.ndarray, partial: float, full: float) -> np.ndarray:

@@ -39,8 +39,8 @@ from models import Bundle, brand_topics, pair_features
 from models.confidence import (
     account_rate_counts,
     audience_band,
-    fake_share_interval,
     fraud_confidence,
+    likelihood_share_interval,
     low_quality_share,
 )
 
@@ -337,8 +337,8 @@ class Scorer:
         - ``fraud_confidence``: high / medium / low from that evidence
           (:func:`models.confidence.fraud_confidence`).
         - ``audience_fake_share_low`` / ``_high``: the :data:`INTERVAL_LEVEL` interval of the
-          fake share from the sample size and the account model's held-out error rates
-          (:func:`models.confidence.fake_share_interval`).
+          fake share from its standard error and the account model's held-out error rates
+          (:func:`models.confidence.likelihood_share_interval`).
         - ``low_quality_audience`` and ``audience_reasons``: the audience-quality band and its
           reasons, apart from ``fraud_risk`` (a low-quality audience happens to honest
           creators too).
@@ -348,14 +348,13 @@ class Scorer:
         out["evidence"] = _json_counts(counts)
         out["fraud_confidence"] = fraud_confidence(counts)
         share = _feature(X, _FAKE_SHARE)
-        n = _feature(X, "aud_n_sampled")
+        se = _feature(X, "aud_fake_share_se")
         low = high = np.full(len(X), np.nan)
         model = self.bundle.account_model
         if model is not None and len(X):
-            k = _flagged_count(n, share, model.tpr, model.fpr)
             n_fake, n_real = account_rate_counts(getattr(model, "metrics_", {}))
-            iv = fake_share_interval(
-                n, k, model.tpr, model.fpr, n_fake, n_real, level=INTERVAL_LEVEL
+            iv = likelihood_share_interval(
+                share, se, model.tpr, model.fpr, n_fake, n_real, level=INTERVAL_LEVEL
             )
             known = np.isfinite(share)
             low = np.where(known, iv["low"].to_numpy(), np.nan)
@@ -619,21 +618,6 @@ def _subset(data: CreatorData, wanted: pd.Index) -> CreatorData:
         errors=data.errors[data.errors["creator_id"].isin(wanted)].reset_index(drop=True),
         unscorable={c: m for c, m in data.unscorable.items() if c in keep},
     )
-
-
-def _flagged_count(n: np.ndarray, share: np.ndarray, tpr: float, fpr: float) -> np.ndarray:
-    """Flagged accounts behind each reported fake share (``features.audience``'s estimate).
-
-    The estimate ``clip((k / n - fpr) / (tpr - fpr), 0, 1)`` is inverted where it is inside
-    (0, 1). A share clipped to 0 only says ``k <= n fpr``: the largest such ``k`` is taken, which
-    gives the widest upper bound, so the interval stays on the safe side; likewise the smallest
-    ``k >= n tpr`` for a share clipped to 1.
-    """
-    with np.errstate(invalid="ignore"):
-        k = np.round(n * (fpr + share * (tpr - fpr)))
-        k = np.where(share <= 0, np.floor(n * fpr), k)
-        k = np.where(share >= 1, np.ceil(n * tpr), k)
-    return np.clip(k, 0, n)
 
 
 def _json_counts(counts: pd.DataFrame) -> np.ndarray:

@@ -18,6 +18,7 @@ from features.audience import (
     audience_features,
     estimate_fake_share,
     fake_share_table,
+    likelihood_fake_share,
 )
 
 NA = pd.NA
@@ -27,18 +28,20 @@ class ToyModel:
     """An account model with known error rates: it flags exactly the accounts without a picture.
 
     Simulated fakes lack a picture with probability ``tpr``, real accounts with probability
-    ``fpr``, so those are this model's true and false positive rates by construction.
+    ``fpr``, so those are this model's true and false positive rates by construction, and its
+    probabilities are the exact posteriors at a fake share of ``prior`` (calibrated there).
     """
 
     feature_names = ["acc_has_pic"]
-    threshold = 0.5
 
-    def __init__(self, tpr: float = 0.8, fpr: float = 0.1) -> None:
-        self.tpr = tpr
-        self.fpr = fpr
+    def __init__(self, tpr: float = 0.8, fpr: float = 0.1, prior: float = 0.3) -> None:
+        self.tpr, self.fpr, self.prior = tpr, fpr, prior
+        self.p_no_pic = prior * tpr / (prior * tpr + (1 - prior) * fpr)
+        self.p_pic = prior * (1 - tpr) / (prior * (1 - tpr) + (1 - prior) * (1 - fpr))
+        self.threshold = (self.p_no_pic + self.p_pic) / 2
 
     def predict_fake(self, X: pd.DataFrame) -> np.ndarray:
-        return np.where(X["acc_has_pic"].to_numpy() == 0.0, 0.9, 0.2)
+        return np.where(X["acc_has_pic"].to_numpy() == 0.0, self.p_no_pic, self.p_pic)
 
 
 def _boolean(values: list) -> pd.Series:
@@ -155,9 +158,15 @@ def test_audience_features_by_hand():
     # ln((following+1)/(media+1)): ln(2001), ln(100/11), ln(20/4) -> median ln(100/11)
     assert a["aud_median_log_following_per_media"] == pytest.approx(math.log(100 / 11))
     assert a["aud_median_log_followers"] == pytest.approx(math.log(21))
-    # One of 3 flagged: (1/3 - 0.1) / (0.8 - 0.1) = 1/3; mean probability (0.9 + 0.2 + 0.2) / 3.
+    # One of 3 flagged: (1/3 - 0.1) / (0.8 - 0.1) = 1/3. With one yes/no trait the likelihood
+    # estimate is that same share: l'(p) = 0 where the expected flag rate 0.1 + 0.7 p = 1/3.
     assert a["aud_fake_share"] == pytest.approx(1 / 3)
-    assert a["aud_fake_prob_mean"] == pytest.approx(1.3 / 3)
+    m = ToyModel()
+    assert a["aud_fake_prob_mean"] == pytest.approx((m.p_no_pic + 2 * m.p_pic) / 3)
+    # Observed information: sum of (lam - 1)^2 / (1 + p (lam - 1))^2 at p = 1/3.
+    lam = np.array([m.p_no_pic, m.p_pic, m.p_pic]) / (1 - np.array([m.p_no_pic, m.p_pic, m.p_pic]))
+    d = lam * (1 - m.prior) / m.prior - 1
+    assert a["aud_fake_share_se"] == pytest.approx((((d / (1 + d / 3)) ** 2).sum()) ** -0.5)
 
     b = out.loc["B"]  # b2 counted once
     assert b["aud_n_sampled"] == 2
@@ -174,8 +183,10 @@ def test_audience_features_by_hand():
 def test_without_model_fake_share_is_nan_and_traits_stay():
     out = audience_features(_audience(), _creators())
     with_model = audience_features(_audience(), _creators(), ToyModel())
-    assert out[["aud_fake_share", "aud_fake_prob_mean"]].isna().all().all()
-    traits = [c for c in out.columns if c not in ("aud_fake_share", "aud_fake_prob_mean")]
+    model_cols = ["aud_fake_share", "aud_fake_share_se", "aud_fake_prob_mean"]
+    assert out[model_cols].isna().all().all()
+    assert with_model.loc[["A", "B"], model_cols].notna().all().all()
+    traits = [c for c in out.columns if c not in model_cols]
     assert_frame_equal(out[traits], with_model[traits])
 
 
@@ -319,3 +330,57 @@ def test_name_lengths_digits_and_presence_match_python(names):
     np.testing.assert_array_equal(f["acc_username_digits"], ref["digits"])
     np.testing.assert_array_equal(f["acc_full_name_digits"], ref["digits"])
     np.testing.assert_array_equal(f["acc_full_name_present"], ref["present"])
+
+
+def _calibrated_mixture(rng, shares, n_accounts: int, prior: float, sep: float = 1.5):
+    """Probabilities of a model calibrated at ``prior`` for creators at the given fake shares.
+
+    Scores are N(sep, 1) for fakes and N(0, 1) for real accounts, so the exact posterior at
+    ``prior`` is known in closed form: the model is calibrated by construction.
+    """
+    shares = np.asarray(shares, dtype="float64")
+    codes = np.repeat(np.arange(len(shares)), n_accounts)
+    fake = rng.random(codes.size) < shares[codes]
+    score = rng.normal(np.where(fake, sep, 0.0), 1.0)
+    log_lr = sep * score - sep**2 / 2
+    prob = 1.0 / (1.0 + (1 - prior) / prior * np.exp(-log_lr))
+    truth = np.bincount(codes, weights=fake, minlength=len(shares)) / n_accounts
+    return prob, codes, truth
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, 0.6])
+def test_likelihood_share_is_unbiased_away_from_the_training_prevalence(share):
+    rng = np.random.default_rng(int(share * 10))
+    shares = np.full(400, share)
+    prob, codes, truth = _calibrated_mixture(rng, shares, 200, prior=0.15)
+    est, se = likelihood_fake_share(prob, codes, len(shares), prior=0.15)
+    # The mean probability is pulled towards the prior; the likelihood divides it out.
+    assert abs(np.bincount(codes, weights=prob).mean() / 200 - share) > 0.03
+    assert (est - truth).mean() == pytest.approx(0.0, abs=0.01)
+    # Its standard error describes its spread around each creator's own truth.
+    inside = np.abs(est - truth) <= 1.645 * se
+    assert 0.85 <= inside.mean() <= 0.97
+
+
+def test_likelihood_share_is_the_em_fixed_point():
+    rng = np.random.default_rng(3)
+    prob, codes, _ = _calibrated_mixture(rng, [0.05, 0.4, 0.9], 60, prior=0.3)
+    est, _ = likelihood_fake_share(prob, codes, 3, prior=0.3)
+    for c in range(3):
+        q, p = prob[codes == c], 0.3
+        for _ in range(5_000):  # EM of Saerens et al. (2002): re-weight posteriors, average
+            a = p / 0.3 * q
+            p = float(np.mean(a / (a + (1 - p) / 0.7 * (1 - q))))
+        assert est[c] == pytest.approx(p, abs=1e-6)
+
+
+def test_likelihood_share_edges():
+    prob = np.array([0.01, 0.02, 0.99, 1.0, np.nan, 0.0, 0.0])
+    codes = np.array([0, 0, 1, 1, 2, 3, 3])
+    est, se = likelihood_fake_share(prob, codes, 5, prior=0.2)
+    assert est[0] == 0.0 and est[1] == 1.0 and est[3] == 0.0  # clear cases sit on the bounds
+    assert np.isnan(est[2]) and np.isnan(se[2])  # only a NaN probability: unknown
+    assert np.isnan(est[4]) and np.isnan(se[4])  # no accounts: unknown, not zero
+    assert np.isfinite(se[[0, 1, 3]]).all()
+    with pytest.raises(ValueError, match="prior"):
+        likelihood_fake_share(prob, codes, 5, prior=0.0)

@@ -13,6 +13,7 @@ from models.confidence import (
     audience_band,
     fake_share_interval,
     fraud_confidence,
+    likelihood_share_interval,
     low_quality_share,
     wilson_interval,
 )
@@ -101,38 +102,66 @@ def held_out_world():
     return model, test, audience, truth, fake_share_table
 
 
-def _intervals(model, creators, audience, fake_share_table):
+def _intervals(model, creators, audience, fake_share_table, kind="likelihood"):
+    """Each creator's estimate and interval: ``kind`` "likelihood" (``aud_fake_share``) or
+    "count" (the flag-count estimate), as ``fake_share`` so that both read alike."""
     table = fake_share_table(audience, creators, model)
     table = table[table["n"] > 0]
     n_fake, n_real = account_rate_counts(model.metrics_)
-    iv = fake_share_interval(
-        table["n"], table["n_flagged"], model.tpr, model.fpr, n_fake, n_real, level=0.9
-    )
+    if kind == "likelihood":
+        iv = likelihood_share_interval(
+            table["fake_share"], table["fake_share_se"], model.tpr, model.fpr, n_fake, n_real
+        )
+    else:
+        iv = fake_share_interval(
+            table["n"], table["n_flagged"], model.tpr, model.fpr, n_fake, n_real, level=0.9
+        )
+        table = table.assign(fake_share=table["count_share"])
     return table, iv
 
 
-def test_interval_covers_the_true_share_of_simulated_creators(held_out_world):
+@pytest.mark.parametrize("kind", ["likelihood", "count"])
+def test_interval_covers_the_true_share_of_simulated_creators(held_out_world, kind):
     model, creators, audience, truth, fake_share_table = held_out_world
-    table, iv = _intervals(model, creators, audience, fake_share_table)
+    table, iv = _intervals(model, creators, audience, fake_share_table, kind)
     assert len(iv) > 200
-    # The interval's point is the audience feature's estimate.
+    # The interval's point is the estimate of the table.
     assert iv["fake_share"].to_numpy() == pytest.approx(table["fake_share"].to_numpy())
     true = truth.reindex(iv.index)
     inside = (true >= iv["low"]) & (true <= iv["high"])
     assert inside.mean() >= 0.85
 
 
-def test_half_the_sample_moves_the_share_less_than_its_interval_says(held_out_world):
+@pytest.mark.parametrize("kind", ["likelihood", "count"])
+def test_half_the_sample_moves_the_share_less_than_its_interval_says(held_out_world, kind):
     model, creators, audience, truth, fake_share_table = held_out_world
     rng = np.random.default_rng(5)
     half = audience[rng.random(len(audience)) < 0.5]
-    _, full = _intervals(model, creators, audience, fake_share_table)
-    _, part = _intervals(model, creators, half, fake_share_table)
+    _, full = _intervals(model, creators, audience, fake_share_table, kind)
+    _, part = _intervals(model, creators, half, fake_share_table, kind)
     part = part.reindex(full.index)
     inside = (full["fake_share"] >= part["low"]) & (full["fake_share"] <= part["high"])
     assert inside.mean() >= 0.9
     # A smaller sample says it knows less.
     assert (part["high"] - part["low"]).mean() > (full["high"] - full["low"]).mean()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    share=st.floats(0.0, 1.0),
+    se=st.floats(0.0, 0.5),
+    tpr=st.floats(0.3, 1.0),
+    fpr=st.floats(0.0, 0.25),
+    heldout=st.integers(10, 10_000),
+)
+def test_likelihood_interval_is_ordered_bounded_and_holds_the_estimate(
+    share, se, tpr, fpr, heldout
+):
+    out = likelihood_share_interval([share], [se], tpr, fpr, heldout, heldout).iloc[0]
+    assert 0.0 <= out["low"] <= out["fake_share"] <= out["high"] <= 1.0
+    # Knowing the model less well never narrows it.
+    wider = likelihood_share_interval([share], [se], tpr, fpr, 10, 10).iloc[0]
+    assert wider["high"] - wider["low"] >= out["high"] - out["low"] - 1e-12
 
 
 def test_confidence_grades_by_hand():

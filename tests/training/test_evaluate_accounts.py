@@ -49,16 +49,20 @@ def test_binary_report_by_hand():
 
 class _KnownErrorModel:
     """An account model that flags accounts without a picture: its error rates are set by
-    how many fakes and reals of the pool lack one."""
+    how many fakes and reals of the pool lack one, and its probabilities are the posteriors
+    at the pool's even fake share (calibrated there)."""
 
     feature_names = ["acc_has_pic"]
     threshold = 0.5
+    prior = 0.5
 
     def __init__(self, tpr: float, fpr: float) -> None:
         self.tpr, self.fpr = tpr, fpr
 
     def predict_fake(self, X: pd.DataFrame) -> np.ndarray:
-        return 1.0 - X["acc_has_pic"].to_numpy()
+        no_pic = X["acc_has_pic"].to_numpy() == 0.0
+        tpr, fpr = self.tpr, self.fpr
+        return np.where(no_pic, tpr / (tpr + fpr), (1 - tpr) / (2 - tpr - fpr))
 
 
 def _pool(n: int, tpr: float, fpr: float) -> pd.DataFrame:
