@@ -629,7 +629,9 @@ def _longest_text(cells: np.ndarray) -> int:
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
-    return values % 1 == 0
+    # An infinite count is not a whole number (and inf % 1 would warn).
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (values % 1 == 0)
 
 
 def _non_negative(values: np.ndarray) -> np.ndarray:
