@@ -43,6 +43,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,37 @@ class _BodyLimit:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: NaN and NA become null."""
+    """Rows as JSON-ready dicts: NaN and NA become null, NumPy scalars Python ones.
+
+    Column by column (a list per column, then one zip): pandas' ``astype(object)``, ``where``
+    and ``to_dict`` cost most of a millisecond per call whatever the size, which is a large
+    share of a one-creator request. Columns of other dtypes (none in the score and fit
+    outputs) take pandas' own conversion.
+    """
+    names = list(frame.columns)
+    if not names or len(set(names)) < len(names):  # no or doubled names: pandas' answer
+        return _records_pandas(frame)
+    columns = []
+    for _, series in frame.items():
+        values = series.to_numpy()
+        if values.dtype == np.float64:
+            cells = values.tolist()  # Python floats
+            missing = np.flatnonzero(np.isnan(values))
+        elif values.dtype == object:
+            cells = values.tolist()
+            if any(issubclass(t, np.generic) for t in set(map(type, cells))):
+                return _records_pandas(frame)  # NumPy scalars: pandas makes them Python ones
+            missing = np.flatnonzero(pd.isna(values))
+        else:
+            return _records_pandas(frame)
+        for i in missing.tolist():
+            cells[i] = None
+        columns.append(cells)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _records_pandas(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """:func:`_records` through pandas, for any dtype."""
     obj = frame.astype(object)
     return obj.where(frame.notna(), None).to_dict(orient="records")
 
@@ -211,7 +242,7 @@ def _signature(data: CreatorData, extra: bool) -> tuple:
     )
 
 
-def _raw_signature(tables: dict[str, pd.DataFrame], extra: bool) -> tuple | None:
+def _raw_signature(tables: dict[str, _Table], extra: bool) -> tuple | None:
     """Requests with the same raw signature may be loaded in one call; None: load alone.
 
     Same tables, columns and dtypes make the loader take the same path through every column
@@ -222,24 +253,24 @@ def _raw_signature(tables: dict[str, pd.DataFrame], extra: bool) -> tuple | None
     """
     parts: list[object] = [extra]
     for name in _TABLES:
-        frame = tables.get(name)
-        if frame is None:
+        table = tables.get(name)
+        if table is None:
             parts.append(None)
             continue
-        numeric = {c.name for c in TABLES[name] if c.type in ("int", "float")}
+        numeric = _NUMERIC[name]
         dtypes = []
-        for column, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        for column, values in table.columns.items():
             if column not in numeric:
-                dtypes.append(str(dtype))
-            elif dtype in (np.int64, np.float64):
+                dtypes.append(str(values.dtype))
+            elif values.dtype in (np.int64, np.float64):
                 dtypes.append("number")
             else:
                 return None
-        parts.append((tuple(frame.columns), tuple(dtypes)))
+        parts.append((tuple(table.columns), tuple(dtypes)))
     return tuple(parts)
 
 
-def _load_together(parts: list[dict[str, pd.DataFrame]]) -> CreatorData | None:
+def _load_together(parts: list[dict[str, _Table]]) -> CreatorData | None:
     """The requests' tables loaded in one call, if that is exactly what loading each gives.
 
     That holds when the call finds no problem at all and every child row names a creator of its
@@ -247,7 +278,7 @@ def _load_together(parts: list[dict[str, pd.DataFrame]]) -> CreatorData | None:
     problem either, and each one's loaded rows are its own slice. Otherwise None: load apart,
     so the error messages and row numbers are each request's own.
     """
-    tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+    tables = {name: _stacked([p[name] for p in parts]).frame() for name in parts[0]}
     try:
         data = load(tables)
     except ContractError:
@@ -255,12 +286,12 @@ def _load_together(parts: list[dict[str, pd.DataFrame]]) -> CreatorData | None:
     if len(data.errors):
         return None
     owner = pd.Series(
-        np.repeat(np.arange(len(parts)), [len(p["creators"]) for p in parts]),
+        np.repeat(np.arange(len(parts)), [p["creators"].n for p in parts]),
         index=pd.Index(data.creators["creator_id"]),
     )
     for name in _TABLES[1:]:
         if name in tables:
-            request = np.repeat(np.arange(len(parts)), [len(p[name]) for p in parts])
+            request = np.repeat(np.arange(len(parts)), [p[name].n for p in parts])
             named = owner.reindex(getattr(data, name)["creator_id"]).to_numpy()
             if not np.array_equal(named, request):
                 return None
@@ -362,7 +393,7 @@ class _Batcher:
     def _run(self, jobs: list[_Job]) -> list[JSONResponse | Exception]:
         """Load and score the batch: together where the answers cannot change, else apart."""
         outcomes: dict[int, JSONResponse | Exception] = {}
-        raw: dict[int, dict[str, pd.DataFrame]] = {}
+        raw: dict[int, dict[str, _Table]] = {}
         for i, job in enumerate(jobs):
             try:
                 raw[i] = _tables(job.body)
@@ -378,7 +409,7 @@ class _Batcher:
             if data is None:
                 apart += members
                 continue
-            sizes = [len(raw[i]["creators"]) for i in members]
+            sizes = [raw[i]["creators"].n for i in members]
             try:
                 outcomes.update(self._score(jobs, members, data, sizes))
             except Exception:
@@ -428,12 +459,12 @@ class _Batcher:
     ) -> dict[int, JSONResponse]:
         """Score ``data`` once; request ``members[k]`` gets the next ``sizes[k]`` rows."""
         frame = self.scorer.score(data, extra=jobs[members[0]].extra)
+        rows = _records(frame)  # once for the batch: the conversion's cost is mostly per call
         out, start = {}, 0
         version = self.scorer.model_version
         for i, size in zip(members, sizes, strict=True):
-            rows = frame.iloc[start : start + size]
+            out[i] = JSONResponse({"model_version": version, "rows": rows[start : start + size]})
             start += size
-            out[i] = JSONResponse({"model_version": version, "rows": _records(rows)})
         return out
 
     def close(self) -> None:
@@ -446,20 +477,110 @@ class _Batcher:
 _TABLES = ("creators", "follower_history", "posts", "comments", "audience_sample")
 
 
-def _tables(body: ScoreRequest) -> dict[str, pd.DataFrame]:
-    """The request's tables as frames of raw values (an empty list: the contract's columns)."""
+_NUMERIC = {
+    name: frozenset(c.name for c in columns if c.type in ("int", "float"))
+    for name, columns in TABLES.items()
+}
+_NUMBER_CELLS = frozenset({int, float, type(None)})
+_TEXT_CELLS = frozenset({str, type(None)})
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One request table as raw column arrays (what its frame would hold), and its rows."""
+
+    n: int
+    columns: dict[str, np.ndarray]
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame for the loader (the arrays, not copies)."""
+        return pd.DataFrame(self.columns, index=pd.RangeIndex(self.n), copy=False)
+
+
+def _stacked(tables: list[_Table]) -> _Table:
+    """Tables of equal columns one after the other (as ``pd.concat`` of their frames)."""
+    if len(tables) == 1:
+        return tables[0]
+    columns = {
+        name: np.concatenate([t.columns[name] for t in tables]) for name in tables[0].columns
+    }
+    return _Table(sum(t.n for t in tables), columns)
+
+
+def _numbers(cells: tuple) -> np.ndarray | None:
+    """Ints, floats and nulls as float64 (null: NaN), or None when that would not load alike.
+
+    The loader reads such a column as these float64 values whatever its dtype, with no cell
+    failing; an infinite value (JSON ``Infinity``) or an int beyond int64 takes the loader's
+    own path instead, as it would from ``from_records``.
+    """
+    try:
+        values = np.array(cells, dtype=np.float64)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    known = values[~np.isnan(values)]
+    if not (np.isfinite(known).all() and (np.abs(known) < 2.0**63).all()):
+        return None
+    return values
+
+
+def _columns(table: str, rows: list[dict[str, Any]]) -> _Table:
+    """A request table's records as column arrays that load as ``DataFrame.from_records``'s.
+
+    Column by column instead of pandas' per-cell inference: text (str or null) stays an
+    object array, all-bool cells a bool array, and counts (ints, floats and nulls in a
+    numeric contract column) become float64, which the loader reads exactly as the object
+    or int64 column ``from_records`` gives (nulls: unknown either way), so a count with gaps
+    no longer keeps its request out of a batch. Anything else (rows with different keys,
+    numbers in a text column, nested values) is left to ``from_records``, cell by cell.
+    """
+    if not rows:
+        return _Table(0, {c.name: np.array([], dtype=object) for c in TABLES[table]})
+    keys = rows[0].keys()
+    names = list(keys)
+    if not names or not all(r.keys() == keys for r in rows):
+        return _records_table(rows)
+    get = itemgetter(*names)
+    cells = [tuple(map(get, rows))] if len(names) == 1 else list(zip(*map(get, rows), strict=True))
+    numeric = _NUMERIC[table]
+    columns: dict[str, np.ndarray] = {}
+    for name, values in zip(names, cells, strict=True):
+        kinds = set(map(type, values))
+        if name in numeric and kinds <= _NUMBER_CELLS:
+            array = _numbers(values)
+            if array is None:
+                return _records_table(rows)
+        elif kinds <= _TEXT_CELLS:
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+        elif kinds == {bool}:
+            array = np.array(values, dtype=bool)
+        else:
+            return _records_table(rows)
+        columns[name] = array
+    return _Table(len(rows), columns)
+
+
+def _records_table(rows: list[dict[str, Any]]) -> _Table:
+    """A table through ``DataFrame.from_records`` (pandas' inference, cell by cell)."""
+    frame = pd.DataFrame.from_records(rows)
+    return _Table(len(frame), {str(c): frame[c].to_numpy() for c in frame.columns})
+
+
+def _tables(body: ScoreRequest) -> dict[str, _Table]:
+    """The request's tables as raw columns (an empty list: the contract's columns, no rows)."""
     out = {}
     for name in _TABLES:
         rows = getattr(body, name)
         if rows is not None:
-            out[name] = pd.DataFrame.from_records(rows) if rows else _empty(name)
+            out[name] = _columns(name, rows)
     return out
 
 
 def _loaded(body: ScoreRequest, partial: bool) -> CreatorData:
     """The request's tables loaded; 422 for a contract error, or row errors unless partial."""
     try:
-        data = load(_tables(body))
+        data = load({name: table.frame() for name, table in _tables(body).items()})
     except ContractError as exc:
         raise HTTPException(422, str(exc)) from exc
     if not partial and len(data.errors):
@@ -493,7 +614,9 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    def check_key(
+    # async: a plain function dependency would run in the thread pool, a thread hop (and two
+    # waits for the GIL behind the scoring thread) per request for a string comparison.
+    async def check_key(
         x_api_key: str | None = Header(default=None),
         authorization: str | None = Header(default=None),
     ) -> None:
@@ -652,8 +775,3 @@ def _clean_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean_json(v) for v in value]
     return _clean(value)
-
-
-def _empty(table: str) -> pd.DataFrame:
-    """A table given as an empty list: the contract's columns, no rows."""
-    return pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[table]})
