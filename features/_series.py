@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "DAY_NS",
@@ -23,7 +24,10 @@ __all__ = [
     "day_numbers",
     "feature_frame",
     "fractional_days",
+    "grouped_lexsort",
     "lag",
+    "run_lengths",
+    "run_starts",
 ]
 
 DAY_NS = 86_400 * 10**9
@@ -56,6 +60,27 @@ def feature_frame(columns: dict, names, index: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(block.T, index=index, columns=names, copy=False)
 
 
+def run_starts(values: np.ndarray) -> np.ndarray | None:
+    """First row of each run of equal neighbours in an object array, or None when runs do not
+    pay: fewer than two rows, not object dtype, cells that do not compare (``pd.NA``), or more
+    than half as many runs as rows."""
+    if values.dtype != object or len(values) < 2:
+        return None
+    try:
+        change = np.empty(len(values), dtype=bool)
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+    except TypeError:  # cells that cannot be compared as bools (pd.NA)
+        return None
+    starts = np.flatnonzero(change)
+    return None if len(starts) * 2 > len(values) else starts
+
+
+def run_lengths(starts: np.ndarray, n: int) -> np.ndarray:
+    """Rows in each run, from the runs' first rows (:func:`run_starts`) and the row count."""
+    return np.diff(np.append(starts, n))
+
+
 def creator_codes(ids: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
     """``ids.get_indexer(values)`` as int64 (-1: not in ``ids``), one look-up per run of rows.
 
@@ -64,19 +89,50 @@ def creator_codes(ids: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
     run costs a fraction of hashing every row's str. Any row order gives the same codes.
     """
     arr = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
-    if arr.dtype != object or len(arr) < 2:
-        return ids.get_indexer(arr).astype("int64", copy=False)
-    try:
-        change = np.empty(len(arr), dtype=bool)
-        change[0] = True
-        np.not_equal(arr[1:], arr[:-1], out=change[1:])
-    except TypeError:  # cells that cannot be compared as bools (pd.NA): hash every row
-        return ids.get_indexer(arr).astype("int64", copy=False)
-    starts = np.flatnonzero(change)
-    if len(starts) * 2 > len(arr):  # rows not grouped by creator: nothing to gain
+    starts = run_starts(arr)
+    if starts is None:
         return ids.get_indexer(arr).astype("int64", copy=False)
     heads = ids.get_indexer(arr[starts]).astype("int64", copy=False)
-    return np.repeat(heads, np.diff(np.append(starts, len(arr))))
+    return np.repeat(heads, run_lengths(starts, len(arr)))
+
+
+def grouped_lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``np.lexsort(keys)`` (last key primary), sorting only the groups that need it.
+
+    Contract tables list each creator's rows together and in time order, so with the creator
+    code as primary key and a time as the next one, most groups are already in order, or in
+    exactly reverse order (newest first wanted). Such groups keep or reverse their rows; the
+    others are lexsorted on their own. A stable sort restricted to one group of equal primary
+    keys orders it as the full sort does, and a strictly monotonic secondary key leaves no tie,
+    so the permutation is exactly ``np.lexsort``'s.
+    """
+    primary = keys[-1]
+    n = len(primary)
+    if len(keys) < 2 or n < 2 or not np.all(primary[1:] >= primary[:-1]):
+        return np.lexsort(keys)
+    second = keys[-2]
+    same = primary[1:] == primary[:-1]
+    up = (second[1:] > second[:-1]) | ~same
+    down = (second[1:] < second[:-1]) | ~same
+    if up.all():
+        return np.arange(n)
+    seg = Segments.of(primary)
+    # Breaks within a group per group: none up = ascending group, none down = descending.
+    not_up = seg.count(np.append(~up, False)) > 0
+    not_down = seg.count(np.append(~down, False)) > 0
+    order = np.arange(n)
+    flip = np.flatnonzero(not_up & ~not_down)
+    if len(flip):
+        lengths = seg.lengths[flip]
+        j = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        order[np.repeat(seg.starts[flip], lengths) + j] = np.repeat(seg.ends[flip], lengths) - j
+    mixed = np.flatnonzero(not_up & not_down)
+    if len(mixed):
+        lengths = seg.lengths[mixed]
+        j = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows = np.repeat(seg.starts[mixed], lengths) + j
+        order[rows] = rows[np.lexsort(tuple(k[rows] for k in keys))]
+    return order
 
 
 def day_numbers(values) -> np.ndarray:
@@ -214,13 +270,16 @@ class Segments:
             width = lengths
         else:  # pad each segment up to the next power of two: at most twice the data
             width = 2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype("int64")
-        last = len(values) - 1
-        for w in np.unique(width):
+        widths = np.unique(width)
+        # Rows of the block are windows of the values padded with NaN at the end: picking
+        # windows copies each row at once, with no (segments x width) index array to build.
+        padded = np.concatenate([values, np.full(int(widths[-1]), np.nan)])
+        for w in widths:
             segs = np.flatnonzero(width == w)
-            cols = np.arange(w)
-            idx = np.minimum(self.starts[segs][:, None] + cols[None, :], last)
-            block = values[idx]
-            block[cols[None, :] >= lengths[segs][:, None]] = np.nan
+            block = sliding_window_view(padded, int(w))[self.starts[segs]]
+            short = lengths[segs] < w
+            if short.any():  # cells past a segment's end: NaN, which sorts last
+                block[np.arange(w)[None, :] >= lengths[segs][:, None]] = np.nan
             block.sort(axis=1)
             count = w - np.isnan(block).sum(axis=1)
             rows = np.arange(len(segs))

@@ -14,6 +14,7 @@ creator codes.
 
 from __future__ import annotations
 
+import ctypes
 import re
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import Segments, creator_codes, feature_frame
+from features._series import Segments, creator_codes, feature_frame, run_lengths, run_starts
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "GENERIC_PHRASES", "SPAM_PATTERNS", "classify_texts", "comment_features"]
@@ -357,6 +358,84 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return keys[new]
 
 
+def _factorize_with(
+    first: np.ndarray | None, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pd.factorize`` of ``first`` then ``values`` as one array: (codes of ``first``, uniques,
+    codes of ``values``), -1 for missing; ``first`` may be None.
+
+    ``values`` (a comment table's post ids) lists equal ids together, so only the first id of
+    each run is hashed: the first appearance of any id starts a run, so codes and uniques are
+    those of factorising every row.
+    """
+    starts = run_starts(values)
+    heads = values if starts is None else values[starts]
+    n_first = 0 if first is None else len(first)
+    both = heads if first is None else np.concatenate([first, heads])
+    codes, uniques = pd.factorize(both, use_na_sentinel=True)
+    codes = codes.astype("int64", copy=False)
+    rest = codes[n_first:]
+    if starts is not None:
+        rest = np.repeat(rest, run_lengths(starts, len(values)))
+    return codes[:n_first], uniques, rest
+
+
+def _factorize_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` (codes, uniques) of an object array, hashing each distinct
+    object's str once.
+
+    Loaded tables hold one str object per distinct text (Arrow hands repeated strings over as
+    one object), so bought comments repeated across a million rows are a few thousand objects.
+    The objects are first told apart by address (an integer factorisation of the array's
+    pointers, no Python call per row), then their texts are factorised. Codes number values in
+    order of first appearance either way, so both are exactly ``pd.factorize``'s.
+    """
+    if values.dtype != object or len(values) < 2:
+        return pd.factorize(values)
+    arr = np.ascontiguousarray(values)
+    address = np.ctypeslib.as_array((ctypes.c_ssize_t * len(arr)).from_address(arr.ctypes.data))
+    objects = pd.factorize(address)[0]
+    if len(objects) and objects.max() * 2 > len(arr):  # few repeats: one factorisation
+        return pd.factorize(arr)
+    # Objects are numbered in order of first appearance: the first row of each is where the
+    # running maximum of the numbers grows.
+    grows = np.ones(len(objects), dtype=bool)
+    running = np.maximum.accumulate(objects)
+    np.greater(running[1:], running[:-1], out=grows[1:])
+    codes, uniques = pd.factorize(arr[np.flatnonzero(grows)])
+    return codes[objects], uniques
+
+
+def _commenter_pairs(
+    cc: np.ndarray, cw: np.ndarray, cp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (creator, commenter) pair, in (creator, commenter) code order: the creator code, the
+    pair's comments and its distinct posts, from each comment's three codes (``cw`` >= 0).
+
+    When the three codes fit in one int64, one sort of packed (creator, commenter, post) keys
+    gives all three: a pair is a run of equal high bits, a distinct post a change of key within
+    it. Otherwise two sorts of code pairs do. All codes are >= 0.
+    """
+    n, fits = len(cc), False
+    if n:
+        b_p, b_w = int(cp.max()).bit_length(), int(cw.max()).bit_length()
+        fits = int(cc.max()).bit_length() + b_w + b_p <= 62
+    if fits:
+        key = np.sort((cc << (b_w + b_p)) | (cw << b_p) | cp)
+        pair = key >> b_p
+        new_key = np.ones(n, dtype=bool)
+        np.not_equal(key[1:], key[:-1], out=new_key[1:])
+        new_pair = np.ones(n, dtype=bool)
+        np.not_equal(pair[1:], pair[:-1], out=new_pair[1:])
+        starts = np.flatnonzero(new_pair)
+        k = run_lengths(starts, n)
+        posts_of = np.add.reduceat(new_key, starts, dtype=np.int64)
+        return pair[starts] >> b_w, k, posts_of
+    cw_key, cw_row, k = np.unique(_pair_key(cc, cw), return_inverse=True, return_counts=True)
+    posts_of = np.bincount(_distinct(_pair_key(cw_row, cp)) // _KEY_WIDTH, minlength=len(cw_key))
+    return cw_key // _KEY_WIDTH, k, posts_of
+
+
 def _distinct_per_creator(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Number of distinct ``values`` per creator code, as float64 (NaN where it has no row)."""
     per = _distinct(_pair_key(codes, values)) // _KEY_WIDTH
@@ -402,20 +481,23 @@ def comment_features(
     cut_row = cut[np.where(keep, codes, 0)]
     keep &= ~(created >= cut_row)  # NaT compares False: untimed comments stay
 
+    # Columns are coded over all rows and the codes, not the cells, follow ``keep``: a code says
+    # which rows hold equal values whichever rows are kept, and picking str cells would write
+    # to each (its reference count), which in a forked process copies the page that holds it.
+    comment_pid = comments["post_id"].to_numpy()
     posted = np.full(len(comments), np.datetime64("NaT"), dtype="datetime64[ns]")
-    post_codes = None  # each comment's post id as a code (-1: missing)
     if posts is not None and {"creator_id", "post_id", "posted_at"} <= set(posts.columns):
         # (creator, post) pairs as int64 keys: creator code times the number of distinct post
         # ids plus the post id's code, one factorisation of both tables' post ids. Posts of
         # creators outside ``ids`` can match no kept comment, so they are left out.
         p_codes = creator_codes(ids, posts["creator_id"])
-        both_ids = pd.concat([posts["post_id"], comments["post_id"]], ignore_index=True)
-        pid, pid_uniques = pd.factorize(both_ids, use_na_sentinel=True)
-        post_codes = pid[len(posts) :].astype("int64")
+        post_pid = posts["post_id"].to_numpy()
+        pid, pid_uniques, post_codes = _factorize_with(post_pid, comment_pid)
         width = np.int64(len(pid_uniques) + 1)  # NaN post ids share the extra slot
-        pid = np.where(pid < 0, width - 1, pid).astype("int64")
-        p_key = np.where(p_codes >= 0, p_codes * width + pid[: len(posts)], -1)
-        c_key = np.where(codes >= 0, codes * width + pid[len(posts) :], -2)
+        p_key = np.where(p_codes >= 0, p_codes * width + np.where(pid < 0, width - 1, pid), -1)
+        c_key = np.where(
+            codes >= 0, codes * width + np.where(post_codes < 0, width - 1, post_codes), -2
+        )
         # The first row of each (creator, post) gives its time, as drop_duplicates would.
         uniq, first = np.unique(p_key, return_index=True)
         first, uniq = first[uniq >= 0], uniq[uniq >= 0]
@@ -426,15 +508,19 @@ def comment_features(
             found, post_times[np.minimum(at, max(len(uniq) - 1, 0))], np.datetime64("NaT")
         )
         keep &= ~(posted >= cut_row)  # a comment on a post after as_of is after as_of too
+    else:
+        _, pid_uniques, post_codes = _factorize_with(None, comment_pid)
+    # A missing post id (code -1) gets a code of its own: pair keys need codes >= 0.
+    post_codes = np.where(post_codes < 0, len(pid_uniques), post_codes)
 
-    c = comments[keep]
-    codes, created, posted = codes[keep], created[keep], posted[keep]
-    if not len(c):
+    rows = None if keep.all() else np.flatnonzero(keep)
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    codes, created, posted, post_codes = (kept(a) for a in (codes, created, posted, post_codes))
+    if not len(codes):
         return feature_frame(out, names, ids)
-    if post_codes is None:
-        post_codes = pd.factorize(c["post_id"])[0].astype("int64")
-    else:  # the codes of the factorisation above: distinct ids stay distinct
-        post_codes = post_codes[keep]
 
     n = np.bincount(codes, minlength=size).astype("float64")
     has = n > 0
@@ -442,14 +528,22 @@ def comment_features(
     n_posts = _distinct_per_creator(codes, post_codes, size)
     out["cmt_per_post"] = np.where(has, n / n_posts, np.nan)
 
-    if "text" in c.columns:
-        text_codes, uniques = pd.factorize(c["text"])  # None -> -1
+    if "text" in comments.columns:
+        text_codes, uniques = _factorize_texts(comments["text"].to_numpy())  # None -> -1
+        text_codes = kept(text_codes)
         cls, norm = _classify(pd.Series(uniques, dtype=object))
-        take = np.maximum(text_codes, 0)
         missing = text_codes < 0
+        # Every share below averages over the comments with a text: one set of rows, counted
+        # once (the class columns are 0/1 wherever the text is known).
+        with_text = None if not missing.any() else np.flatnonzero(~missing)
+        take = text_codes if with_text is None else text_codes[with_text]
+        text_owner = codes if with_text is None else codes[with_text]
+        n_text = np.bincount(text_owner, minlength=size)
 
-        def per_comment(col: str) -> np.ndarray:
-            return np.where(missing, np.nan, cls[col][take])
+        def share(per_text: np.ndarray) -> np.ndarray:
+            total = np.bincount(text_owner, weights=per_text[take], minlength=size)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(n_text > 0, total / np.maximum(n_text, 1), np.nan)
 
         for col, name in [
             ("low_effort", "cmt_low_effort_share"),
@@ -458,46 +552,45 @@ def comment_features(
             ("mention_only", "cmt_mention_only_share"),
             ("spam", "cmt_spam_share"),
         ]:
-            out[name] = _mean_by(per_comment(col), codes, size)
+            out[name] = share(cls[col])
 
-        norm_codes = pd.factorize(norm)[0][take].astype("int64")
-        known_text = ~missing
+        norm_codes = pd.factorize(norm)[0].astype("int64")
         _, inverse, counts = np.unique(
-            _pair_key(codes[known_text], norm_codes[known_text]),
-            return_inverse=True,
-            return_counts=True,
+            _pair_key(text_owner, norm_codes[take]), return_inverse=True, return_counts=True
         )
-        dup_share = np.full(len(c), np.nan)
-        dup_share[known_text] = counts[inverse] > 1
-        out["cmt_duplicate_share"] = _mean_by(dup_share, codes, size)
+        dup = np.zeros(len(take))
+        dup[counts[inverse] > 1] = 1.0
+        total = np.bincount(text_owner, weights=dup, minlength=size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["cmt_duplicate_share"] = np.where(n_text > 0, total / np.maximum(n_text, 1), np.nan)
 
         if _all_str(uniques, np.ones(len(uniques), dtype=bool)):
             lengths = np.fromiter((len(t.strip()) for t in uniques.tolist()), "float64")
         else:  # .str.strip() gives NaN for a cell that is not str
             lengths = pd.Series(uniques, dtype=object).str.strip().str.len().to_numpy("float64")
-        length = np.where(missing, np.nan, lengths[take])
+        length = np.where(missing, np.nan, lengths[np.maximum(text_codes, 0)])
         out["cmt_len_mean"] = _mean_by(length, codes, size)
         # Median per creator as segments of code-sorted rows (NaN skipped, NaN if none known).
         order = np.argsort(codes, kind="stable")
         seg = Segments.of(codes[order])
         out["cmt_len_median"] = seg.scatter(seg.median(length[order]), size)
 
-    if "commenter_id" in c.columns:
-        who = c["commenter_id"].notna().to_numpy()
-        cc = codes[who]
-        cw = pd.factorize(c["commenter_id"])[0][who].astype("int64")
-        cp = post_codes[who]
-        # One entry per (creator, commenter): its comments (k) and its distinct posts.
-        cw_key, cw_row, k = np.unique(_pair_key(cc, cw), return_inverse=True, return_counts=True)
-        per_c = cw_key // _KEY_WIDTH
-        posts_of = np.bincount(
-            _distinct(_pair_key(cw_row, cp)) // _KEY_WIDTH, minlength=len(cw_key)
-        )
-        # The 5 largest counts of each creator (their sum does not depend on tie order).
-        order = np.lexsort((-k, per_c))
-        rank = np.arange(len(order)) - np.searchsorted(per_c[order], per_c[order], side="left")
-        top = order[rank < 5]
-        top_sum = np.bincount(per_c[top], weights=k[top], minlength=size)
+    if "commenter_id" in comments.columns:
+        cw, _ = pd.factorize(comments["commenter_id"].to_numpy())  # None/NaN -> -1
+        cw = kept(cw).astype("int64")
+        who = np.flatnonzero(cw >= 0)
+        cc, cw, cp = codes[who], cw[who], post_codes[who]
+        per_c, k, posts_of = _commenter_pairs(cc, cw, cp)
+        # The 5 largest counts of each creator (their sum does not depend on tie order): one
+        # sort of (creator, largest count first) keys, then each creator's first 5.
+        top_sum = np.zeros(size)
+        if len(k):
+            span = np.int64(k.max()) + 1
+            ranked = np.sort(per_c * span + (span - 1 - k))
+            owner = ranked // span
+            top = Segments.of(owner).offset() < 5
+            top_k = (span - 1 - ranked % span)[top].astype("float64")
+            top_sum = np.bincount(owner[top], weights=top_k, minlength=size)
         n_known = np.bincount(cc, minlength=size).astype("float64")
         with np.errstate(divide="ignore", invalid="ignore"):
             out["cmt_top5_commenter_share"] = np.where(n_known > 0, top_sum / n_known, np.nan)

@@ -28,6 +28,7 @@ from features._series import (
     creator_index,
     feature_frame,
     fractional_days,
+    grouped_lexsort,
     lag,
 )
 from features.catalog import Feature
@@ -498,7 +499,7 @@ def engagement_features(
         if not ordered.all():
             # Posts at the same time are ordered by their numbers, so the result never depends
             # on input row order (which post is among the last 30, which is the most liked).
-            order = np.lexsort((sponsored, views, comments, likes, t, code))
+            order = grouped_lexsort((sponsored, views, comments, likes, t, code))
             code, t, likes, comments, views, sponsored = (
                 a[order] for a in (code, t, likes, comments, views, sponsored)
             )

@@ -37,7 +37,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from features._series import creator_codes, feature_frame
+from features._series import creator_codes, feature_frame, grouped_lexsort
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "TopicModel", "creator_documents", "topic_features"]
@@ -82,6 +82,9 @@ FEATURES: tuple[Feature, ...] = (
 MAX_CAPTIONS = 12
 MAX_CAPTION_CHARS = 300
 MAX_BIO_CHARS = 400
+
+# Between two pieces of one creator's document, and after its last piece (see creator_documents).
+_SEPARATORS = np.array(["\n", "\x1e"], dtype=object)
 
 _FILES = ("topics.json", "topics_idf.npy", "topics_components.npy")
 _FORMAT = "creatorscore.topics/1"
@@ -155,31 +158,33 @@ def creator_documents(
     ids = pd.Index(creators["creator_id"], name="creator_id")
     bio = _clip(_as_text(creators["bio"]), max_bio_chars)
     codes_parts = [np.arange(len(ids), dtype=np.int64)]
-    rank_parts = [np.full(len(ids), -1, dtype=np.int64)]
     text_parts = [bio]
     if posts is not None and len(posts) and max_captions > 0:
-        code, rank, caption = _recent_captions(ids, posts, as_of, max_captions)
+        code, _, caption = _recent_captions(ids, posts, as_of, max_captions)
         codes_parts.append(code)
-        rank_parts.append(rank)
         text_parts.append(_clip(caption, max_caption_chars))
     code = np.concatenate(codes_parts)
-    rank = np.concatenate(rank_parts)
     text = np.concatenate(text_parts)
-    keep = text != ""
-    code, rank, text = code[keep], rank[keep], text[keep]
-    order = np.lexsort((rank, code))
-    code, text = code[order], text[order]
+    keep = np.flatnonzero(text != "")
+    # Pieces in (creator, rank) order: the bio first, then the captions newest first. Each part
+    # is already in that order (one bio per creator; captions by creator, then rank), so a
+    # stable sort on the creator alone puts the pieces in order.
+    order = np.argsort(code[keep], kind="stable")
+    code, text = code[keep[order]], text[keep[order]].tolist()
     # Join each creator's pieces with newlines in one C-level pass: mark the last piece of each
     # creator with a record separator, join everything, split on it. A record separator that is
     # already inside the text would misalign the split (more pieces than creators), so such
     # text loses it first.
     last = np.ones(len(code), dtype=bool)
     last[:-1] = code[1:] != code[:-1]
-    ends = np.where(last, "\x1e", "\n")
-    pieces = "".join((text + ends).tolist()).split("\x1e")
+    # Pieces and separators interleaved in one list: no concatenated str per piece.
+    joined: list = [None] * (2 * len(text))
+    joined[0::2] = text
+    joined[1::2] = _SEPARATORS[last.view(np.uint8)].tolist()
+    pieces = "".join(joined).split("\x1e")
     if len(pieces) != int(last.sum()) + 1:
-        text = np.array([t.replace("\x1e", " ") for t in text], dtype=object)
-        pieces = "".join((text + ends).tolist()).split("\x1e")
+        joined[0::2] = [t.replace("\x1e", " ") for t in text]
+        pieces = "".join(joined).split("\x1e")
     docs = np.full(len(ids), "", dtype=object)
     docs[code[last]] = pieces[:-1]
     return pd.Series(docs, index=ids, name="document", dtype=object)
@@ -211,15 +216,18 @@ def _recent_captions(
     posted = posts["posted_at"].to_numpy(dtype="datetime64[ns]")
     day = pd.Series(as_of).astype("datetime64[ns]").dt.normalize()
     cutoff = (day + pd.Timedelta(days=1)).reindex(ids).to_numpy(dtype="datetime64[ns]")
-    ok = code >= 0
-    ok[ok] = pd.notna(caption[ok])
+    ok = (code >= 0) & ~pd.isna(caption)
     limit = cutoff[np.where(ok, code, 0)]
     # NaT as_of: no cut-off; a post without a time cannot be placed before a cut-off.
     ok &= ~np.isnat(posted) & (np.isnat(limit) | (posted < limit))
-    code, caption, newest = code[ok], caption[ok], -posted[ok].view(np.int64)
+    # Row numbers are sorted, not the captions: only the kept captions are picked at the end
+    # (each picked str is written to, its reference count, which in a forked process copies
+    # the memory page that holds it).
+    rows = np.flatnonzero(ok)
+    code, newest = code[rows], -posted[rows].view(np.int64)
     # Newest first per creator; equal times fall back to post_id so that which captions are
     # kept never depends on row order (Spark hands rows over in any order).
-    order = np.lexsort((newest, code))
+    order = grouped_lexsort((newest, code))
     tie = (code[order][1:] == code[order][:-1]) & (newest[order][1:] == newest[order][:-1])
     if tie.any():
         # Only the tied posts need their post_id's rank; ranks among them order each tied group
@@ -227,16 +235,16 @@ def _recent_captions(
         tied = np.zeros(len(order), dtype=bool)
         tied[1:] |= tie
         tied[:-1] |= tie
-        rows = order[tied]
-        post_id = np.asarray(posts["post_id"], dtype=object)[np.flatnonzero(ok)[rows]]
+        at = order[tied]
+        post_id = np.asarray(posts["post_id"], dtype=object)[rows[at]]
         rank = np.zeros(len(order), dtype=np.int64)
-        rank[rows] = pd.factorize(post_id.astype(str), sort=True)[0]
-        order = np.lexsort((rank, newest, code))
-    code, caption = code[order], caption[order]
+        rank[at] = pd.factorize(post_id.astype(str), sort=True)[0]
+        order = grouped_lexsort((rank, newest, code))
+    code, rows = code[order], rows[order]
     start = np.r_[0, np.flatnonzero(code[1:] != code[:-1]) + 1]
     rank = np.arange(len(code)) - np.repeat(start, np.diff(np.r_[start, len(code)]))
     keep = rank < max_captions
-    return code[keep], rank[keep], caption[keep]
+    return code[keep], rank[keep], caption[rows[keep]]
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 from pathlib import Path
 
@@ -123,6 +124,28 @@ def test_a_second_process_gives_identical_features(data, text_model, built, monk
     monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=-1), built)
+
+
+@pytest.mark.skipif(not features._can_fork(), reason="the settings are for a forked child")
+def test_child_memory_settings_take_effect_in_a_child_only():
+    # Huge pages off in the process that applies the settings (Linux prctl), and only there:
+    # the caller's process keeps its own.
+    libc = ctypes.CDLL(None)
+    pr_get_thp_disable = 42
+    before = libc.prctl(pr_get_thp_disable, 0, 0, 0, 0)
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        features._child_memory_settings()
+        send.send(libc.prctl(pr_get_thp_disable, 0, 0, 0, 0))
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    state = receive.recv()
+    proc.join()
+    assert state == 1
+    assert libc.prctl(pr_get_thp_disable, 0, 0, 0, 0) == before
 
 
 def test_threads_give_identical_features_where_processes_cannot_fork(

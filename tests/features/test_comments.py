@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from features.comments import FEATURES, classify_texts, comment_features
+from features import comments as comments_module
+from features.comments import FEATURES, _factorize_with, classify_texts, comment_features
 
 T = pd.Timestamp
 NAT = pd.NaT
@@ -319,3 +320,77 @@ def test_none_text_is_unknown():
     assert list(c.index) == [3, 9]
     assert c.loc[9].drop("norm").isna().all() and c.loc[9, "norm"] is None
     assert c.loc[3, "norm"] == "wow"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["p1", "p1", "p2", "p2", "p2", None, None, "p9", "p1"],  # runs: heads only are hashed
+        ["p2", "p1", "p2", "p1"],  # no runs worth using: every row is hashed
+        [],
+    ],
+)
+def test_post_ids_coded_by_runs_as_one_factorisation(values):
+    # The codes and uniques of pd.factorize over the posts' ids followed by the comments' ids.
+    first = np.array(["p9", "p2", None], dtype=object)
+    values = np.array(values, dtype=object)
+    codes, uniques = pd.factorize(np.concatenate([first, values]), use_na_sentinel=True)
+    got_first, got_uniques, got_rest = _factorize_with(first, values)
+    assert got_first.tolist() == codes[: len(first)].tolist()
+    assert got_rest.tolist() == codes[len(first) :].tolist()
+    assert list(got_uniques) == list(uniques)
+    rest_only = _factorize_with(None, values)[2]
+    assert rest_only.tolist() == pd.factorize(values, use_na_sentinel=True)[0].tolist()
+
+
+def test_commenter_pairs_by_hand_and_both_ways_agree():
+    # Creator 0: commenter 1 on posts 5, 5, 6 and commenter 0 on post 5; creator 2: commenter
+    # 1 on post 7. Packed keys and the pair-by-pair fallback (codes too wide to pack force it)
+    # give the same pairs, in (creator, commenter) order.
+    cc = np.array([0, 0, 2, 0, 0])
+    cw = np.array([1, 1, 1, 0, 1])
+    cp = np.array([5, 6, 7, 5, 5])
+    per_c, k, posts_of = comments_module._commenter_pairs(cc, cw, cp)
+    assert per_c.tolist() == [0, 0, 2]
+    assert k.tolist() == [1, 3, 1]
+    assert posts_of.tolist() == [1, 2, 1]
+    rng = np.random.default_rng(5)
+    cc = np.sort(rng.integers(0, 30, 400))
+    cw, cp = rng.integers(0, 40, 400), rng.integers(0, 9, 400)
+    wide = 2**50
+    fast = comments_module._commenter_pairs(cc, cw, cp)
+    slow = comments_module._commenter_pairs(cc + wide, cw, cp)
+    assert (slow[0] - wide).tolist() == fast[0].tolist()
+    assert slow[1].tolist() == fast[1].tolist() and slow[2].tolist() == fast[2].tolist()
+
+
+def test_a_missing_post_id_is_one_post_of_its_own():
+    # Comments whose post id is missing count as one more post of their creator.
+    comments = pd.DataFrame(
+        {
+            "creator_id": ["A"] * 4,
+            "post_id": ["p1", None, None, "p1"],
+            "text": ["nice", "great", "wow", "ok"],
+            "commenter_id": ["u1", "u1", "u2", "u1"],
+        }
+    )
+    out = comment_features(comments, None, _creators(("A",)), _as_of(("A",)))
+    assert out.loc["A", "cmt_per_post"] == 2.0  # 4 comments on p1 and on the unknown post
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_texts_factorised_by_object_as_by_value(shared):
+    # Repeated texts as one object (as loaded tables hold them) or as equal distinct objects,
+    # with None and NaN: the codes and uniques of pd.factorize.
+    rng = np.random.default_rng(3)
+    words = ["wow", "nice pic", "where is this?", None, np.nan]
+    picks = rng.integers(0, len(words), 60)
+    cells = [
+        words[i] if shared or words[i] is None else "".join(list(str(words[i]))) for i in picks
+    ]
+    values = np.array(cells, dtype=object)
+    values[::7] = np.nan if shared else None
+    codes, uniques = comments_module._factorize_texts(values)
+    expected_codes, expected_uniques = pd.factorize(values)
+    assert codes.tolist() == expected_codes.tolist()
+    assert list(uniques) == list(expected_uniques)

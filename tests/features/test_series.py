@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from features import _series
-from features._series import Segments, creator_codes, feature_frame
+from features._series import (
+    Segments,
+    creator_codes,
+    feature_frame,
+    grouped_lexsort,
+    run_lengths,
+    run_starts,
+)
 
 IDS = pd.Index(["a", "b", "c"], name="creator_id")
 
@@ -65,3 +72,50 @@ def test_segment_median_matches_groupby_median_with_one_block_or_many(segments):
     with pytest.MonkeyPatch.context() as m:
         m.setattr(_series, "_ONE_BLOCK_CELLS", 0)
         np.testing.assert_array_equal(seg.median(values), expected)
+
+
+def test_grouped_lexsort_by_hand():
+    # Group 0 ascending (kept), group 1 descending (reversed), group 2 with a tie broken by the
+    # third key (sorted on its own), group 3 a single row.
+    code = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3])
+    time = np.array([1.0, 2.0, 3.0, 9.0, 5.0, 4.0, 7.0, 7.0, 6.0, 0.0])
+    tie = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 0.0, 0.0])
+    order = grouped_lexsort((tie, time, code))
+    assert order.tolist() == [0, 1, 2, 5, 4, 3, 8, 7, 6, 9]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.one_of(st.integers(0, 6).map(float), st.just(np.nan)),
+            st.integers(0, 2).map(float),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from(["as given", "grouped", "grouped ascending", "grouped descending"]),
+)
+def test_grouped_lexsort_is_lexsort(rows, layout):
+    # Any layout (groups in order or not, each ascending, descending or mixed, NaN, ties):
+    # the same permutation as np.lexsort, row for row.
+    if layout != "as given":
+        rows = sorted(rows, key=lambda r: r[0])
+    if layout != "as given" and layout != "grouped":
+        sign = 1.0 if layout == "grouped ascending" else -1.0
+        rows = sorted(rows, key=lambda r: (r[0], sign * r[1] if r[1] == r[1] else 0.0))
+    code = np.array([r[0] for r in rows], dtype=np.int64)
+    time = np.array([r[1] for r in rows], dtype=float)
+    third = np.array([r[2] for r in rows], dtype=float)
+    for keys in ((time, code), (third, time, code), (-time, code)):
+        assert grouped_lexsort(keys).tolist() == np.lexsort(keys).tolist()
+
+
+def test_run_starts_and_lengths():
+    values = np.array(["a", "a", "b", "b", "b", "a"], dtype=object)
+    starts = run_starts(values)
+    assert starts.tolist() == [0, 2, 5]
+    assert run_lengths(starts, len(values)).tolist() == [2, 3, 1]
+    # No runs worth using: more runs than half the rows, or not an object array.
+    assert run_starts(np.array(["a", "b", "a"], dtype=object)) is None
+    assert run_starts(np.array([1, 1, 1])) is None
+    assert run_starts(np.array(["a", pd.NA, pd.NA], dtype=object)) is None
