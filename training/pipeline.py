@@ -239,8 +239,9 @@ def _fit_account(
         params=config.lgb_params("account"),
         seed=config.seed,
         n_folds=config.account_n_folds,
-        # The flag threshold that makes the error-corrected fake share least noisy (see
-        # models.account.min_variance_threshold and docs/evaluation.md).
+        # The flag threshold that makes the flag-count fake share least noisy (see
+        # models.account.min_variance_threshold and docs/evaluation.md); that estimate is
+        # reported next to the likelihood one, and its tpr/fpr size the interval's model term.
         threshold="min_variance",
         calibration=config.calibration,
         max_rounds=config.max_rounds,
