@@ -172,10 +172,15 @@ class AccountModel(Protocol):
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
-    """A column as float64 with NaN for unknown, or all-NaN when the column is absent."""
+    """A column as float64 with NaN for unknown, or all-NaN when the column is absent.
+
+    A float64 column is returned as the frame's own array (no copy): read it, do not write it.
+    """
     if col not in df.columns:
         return np.full(len(df), np.nan)
     s = df[col]
+    if s.dtype == np.float64:  # the loaded counts: NaN is already the missing value
+        return s.to_numpy()
     if isinstance(s.dtype, pd.BooleanDtype) or pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype="float64", na_value=np.nan)
     # Object columns from hand-made frames (True/False/None, numbers): unknown stays NaN.
@@ -308,6 +313,12 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     >>> f[["acc_username_digits", "acc_username_digit_share", "acc_mass_follower"]].iloc[0].tolist()
     [4.0, 0.4444444444444444, 1.0]
     """
+    block = _account_block(accounts)
+    return pd.DataFrame(block.T, index=accounts.index, columns=list(ACCOUNT_FEATURES), copy=False)
+
+
+def _account_block(accounts: pd.DataFrame) -> np.ndarray:
+    """:func:`account_features` as one float64 array, a row per feature of ACCOUNT_FEATURES."""
     n = len(accounts)
     name_len, name_digits = _lengths_and_digits(accounts, "username")
     known = ~np.isnan(name_len)
@@ -359,7 +370,7 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     )
     col["acc_mass_follower"][:] = _flag(following > MASS_FOLLOWER_FOLLOWING, following)
     col["acc_zero_posts"][:] = _flag(media == 0, media)
-    return pd.DataFrame(block.T, index=accounts.index, columns=list(ACCOUNT_FEATURES), copy=False)
+    return block
 
 
 def _present(names: pd.Series) -> np.ndarray:
@@ -578,8 +589,11 @@ def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, n
         # keys (creator code, follower code) instead of a two-column duplicated(): rows of
         # unknown creators get negative keys, and are dropped anyway.
         follower, uniques = pd.factorize(audience["follower_id"])  # missing -> -1, never a dup
-        key = codes.astype("int64") * np.int64(len(uniques) + 1) + follower
-        keep &= ~(pd.Series(key).duplicated().to_numpy() & (follower >= 0))
+        # Every present follower id distinct (the usual sample): no pair can repeat, and the
+        # hash pass over the pairs is skipped.
+        if len(uniques) < int(np.count_nonzero(follower >= 0)):
+            key = codes.astype("int64") * np.int64(len(uniques) + 1) + follower
+            keep &= ~(pd.Series(key).duplicated().to_numpy() & (follower >= 0))
     # Most samples have no row to drop: no copy of the table then.
     rows = audience if keep.all() else audience[keep]
     return rows, codes[keep]
@@ -699,23 +713,25 @@ def audience_features(
     if not len(rows):
         return feature_frame(out, names, ids)
     size = len(ids)
-    acc = account_features(rows)
+    block = _account_block(rows)
+    # The block's rows by name: a frame (and a column look-up per trait) only for the model.
+    acc = dict(zip(ACCOUNT_FEATURES, block, strict=True))
     n = np.bincount(codes, minlength=size).astype("float64")
     out["aud_n_sampled"] = np.where(n > 0, n, np.nan)
 
     def trait(values: np.ndarray) -> np.ndarray:
         return _group_mean(values, codes, size)
 
-    out["aud_mass_follower_share"] = trait(acc["acc_mass_follower"].to_numpy())
-    out["aud_no_pic_share"] = trait(1.0 - acc["acc_has_pic"].to_numpy())
-    out["aud_private_share"] = trait(acc["acc_private"].to_numpy())
-    out["aud_zero_posts_share"] = trait(acc["acc_zero_posts"].to_numpy())
-    digits = acc["acc_username_digits"].to_numpy()
-    share = acc["acc_username_digit_share"].to_numpy()
+    out["aud_mass_follower_share"] = trait(acc["acc_mass_follower"])
+    out["aud_no_pic_share"] = trait(1.0 - acc["acc_has_pic"])
+    out["aud_private_share"] = trait(acc["acc_private"])
+    out["aud_zero_posts_share"] = trait(acc["acc_zero_posts"])
+    digits = acc["acc_username_digits"]
+    share = acc["acc_username_digit_share"]
     # A digit share is enough to tell "has digits" when the count is not given.
     has_digits = np.where(np.isnan(digits), _flag(share > 0, share), _flag(digits > 0, digits))
     out["aud_digit_name_share"] = trait(has_digits)
-    bio = acc["acc_bio_length"].to_numpy()
+    bio = acc["acc_bio_length"]
     out["aud_empty_bio_share"] = trait(_flag(bio == 0, bio))
 
     # Medians over each creator's rows as segments of code-sorted rows (samples usually come
@@ -727,11 +743,12 @@ def audience_features(
         ("aud_median_log_following_per_media", "acc_log_following_per_media"),
         ("aud_median_log_followers", "acc_log_followers"),
     ):
-        values = acc[col].to_numpy()
+        values = acc[col]
         out[name] = seg.scatter(seg.median(values if order is None else values[order]), size)
 
     if account_model is not None:
-        scored = _scored(acc, codes, size, account_model)
+        frame = pd.DataFrame(block.T, index=rows.index, columns=list(ACCOUNT_FEATURES), copy=False)
+        scored = _scored(frame, codes, size, account_model)
         out["aud_fake_share"] = scored["share"]
         out["aud_fake_share_se"] = scored["se"]
         out["aud_fake_prob_mean"] = scored["prob_mean"]

@@ -36,6 +36,7 @@ __all__ = [
     "EVIDENCE_COLUMNS",
     "EVIDENCE_COUNTS",
     "EVIDENCE_KINDS",
+    "evidence_count_arrays",
     "evidence_counts",
     "evidence_rows",
     "fake_followers",
@@ -688,15 +689,20 @@ def evidence_counts(features: pd.DataFrame) -> pd.DataFrame:
     observation used), ``history_points``, ``posts`` (posts used for engagement), ``comments``
     (sampled comments used) and ``audience_sampled`` (follower accounts in the sample).
     """
-    out = pd.DataFrame(index=features.index)
-    for name, column in EVIDENCE_COUNTS.items():
-        values = (
-            features[column].to_numpy(dtype="float64")
+    return pd.DataFrame(evidence_count_arrays(features), index=features.index)
+
+
+def evidence_count_arrays(features: pd.DataFrame) -> dict[str, np.ndarray]:
+    """:func:`evidence_counts` as a dict of float64 arrays aligned with ``features``' rows."""
+    n = len(features)
+    return {
+        name: (
+            np.nan_to_num(features[column].to_numpy(dtype="float64"), nan=0.0)
             if column in features.columns
-            else np.zeros(len(features))
+            else np.zeros(n)
         )
-        out[name] = np.nan_to_num(values, nan=0.0)
-    return out
+        for name, column in EVIDENCE_COUNTS.items()
+    }
 
 
 def evidence_rows(

@@ -22,6 +22,7 @@ are computed only for the rows a reader will look at: creators whose risk band i
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -33,14 +34,14 @@ import pandas as pd
 
 from features import build, resolve_as_of
 from features.dataset import ContractError, CreatorData, load
-from features.evidence import evidence_counts, evidence_rows
+from features.evidence import evidence_count_arrays, evidence_rows
 from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS, tier_of
 from models import Bundle, brand_topics, pair_features
 from models.confidence import (
     account_rate_counts,
     audience_band,
     fraud_confidence,
-    likelihood_share_interval,
+    likelihood_share_bounds,
     low_quality_share,
 )
 
@@ -65,6 +66,16 @@ ReasonsMode = Literal["flagged", "all", "none"]
 
 #: Two-sided coverage of ``audience_fake_share_low`` / ``_high``.
 INTERVAL_LEVEL = 0.9
+
+# What an optional score column holds for a creator that could not be scored.
+_EXTRA_FILLS = {
+    "fraud_confidence": None,
+    "audience_fake_share_low": np.nan,
+    "audience_fake_share_high": np.nan,
+    "low_quality_audience": None,
+    "audience_reasons": "[]",
+    "evidence": None,
+}
 
 # Feature columns that the output contract reports directly.
 _FAKE_SHARE = "aud_fake_share"
@@ -291,43 +302,36 @@ class Scorer:
         for i in np.flatnonzero(~ok):
             cid = ids[i]
             errors[i] = data.error_for(cid) or f"creator {cid!r} could not be scored"
-        # Built in SCORE_COLUMNS order, so no reordering copy follows.
-        frame = pd.DataFrame(
-            {
-                "creator_id": ids.to_numpy(dtype=object),
-                "status": np.where(ok, "ok", "error").astype(object),
-                "error": errors,
-                "fraud_risk": col(risk, np.nan).astype("float64"),
-                "risk_band": col(band.astype(object), None),
-                "audience_fake_share": col(_feature(X, _FAKE_SHARE), np.nan).astype("float64"),
-                "engagement_rate": col(_feature(X, _ER), np.nan).astype("float64"),
-                "expected_engagement_rate": col(_feature(X, _ER_EXPECTED), np.nan).astype(
-                    "float64"
-                ),
-                "tier": col(np.asarray(tier_of(followers), object), None),
-                "reasons": col(texts, "[]"),
-                "model_version": self.model_version,
-            }
-        )
-        if tuple(frame.columns) != tuple(SCORE_COLUMNS):  # the contract decides the order
-            frame = frame[list(SCORE_COLUMNS)]
-        if not extra:
-            return frame
-        more = self.confidence(X)
-        fills = {
-            "fraud_confidence": None,
-            "audience_fake_share_low": np.nan,
-            "audience_fake_share_high": np.nan,
-            "low_quality_audience": None,
-            "audience_reasons": "[]",
-            "evidence": None,
+        columns = {
+            "creator_id": ids.to_numpy(dtype=object),
+            "status": np.where(ok, "ok", "error").astype(object),
+            "error": errors,
+            "fraud_risk": col(risk, np.nan).astype("float64"),
+            "risk_band": col(band.astype(object), None),
+            "audience_fake_share": col(_feature(X, _FAKE_SHARE), np.nan).astype("float64"),
+            "engagement_rate": col(_feature(X, _ER), np.nan).astype("float64"),
+            "expected_engagement_rate": col(_feature(X, _ER_EXPECTED), np.nan).astype("float64"),
+            "tier": col(np.asarray(tier_of(followers), object), None),
+            "reasons": col(texts, "[]"),
+            "model_version": np.full(len(ids), self.model_version, dtype=object),
         }
-        for name, fill in fills.items():
-            values = more[name].to_numpy(dtype="float64" if fill is np.nan else object)
-            frame[name] = col(values, fill)
-            if fill is np.nan:
-                frame[name] = frame[name].astype("float64")
-        return frame[[*SCORE_COLUMNS, *SCORE_EXTRA_COLUMNS]]
+        names = list(SCORE_COLUMNS)
+        if extra:
+            more = self._confidence_columns(X)
+            for name in SCORE_EXTRA_COLUMNS:
+                values, fill = more[name], _EXTRA_FILLS[name]
+                if fill is np.nan:
+                    columns[name] = col(np.asarray(values, dtype="float64"), np.nan).astype(
+                        "float64"
+                    )
+                else:
+                    columns[name] = col(np.asarray(values, dtype=object), fill)
+            names += SCORE_EXTRA_COLUMNS
+        # One frame in the contract's column order, built once: inserting columns one by one
+        # and reordering cost more than the scoring itself for a one-creator request.
+        return pd.DataFrame(
+            {name: columns[name] for name in names}, index=pd.RangeIndex(len(ids)), copy=False
+        )
 
     # ---------------------------------------------------------------- confidence
     def confidence(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -343,28 +347,32 @@ class Scorer:
           reasons, apart from ``fraud_risk`` (a low-quality audience happens to honest
           creators too).
         """
-        counts = evidence_counts(X)
-        out = pd.DataFrame(index=X.index)
-        out["evidence"] = _json_counts(counts)
-        out["fraud_confidence"] = fraud_confidence(counts)
+        return pd.DataFrame(self._confidence_columns(X), index=X.index, copy=False)
+
+    def _confidence_columns(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """:meth:`confidence` as arrays aligned with ``X`` (no frame: the scorer picks them)."""
+        counts = evidence_count_arrays(X)
         share = _feature(X, _FAKE_SHARE)
         se = _feature(X, "aud_fake_share_se")
         low = high = np.full(len(X), np.nan)
         model = self.bundle.account_model
         if model is not None and len(X):
             n_fake, n_real = account_rate_counts(getattr(model, "metrics_", {}))
-            iv = likelihood_share_interval(
+            _, iv_low, iv_high = likelihood_share_bounds(
                 share, se, model.tpr, model.fpr, n_fake, n_real, level=INTERVAL_LEVEL
             )
             known = np.isfinite(share)
-            low = np.where(known, iv["low"].to_numpy(), np.nan)
-            high = np.where(known, iv["high"].to_numpy(), np.nan)
-        out["audience_fake_share_low"] = low
-        out["audience_fake_share_high"] = high
+            low = np.where(known, iv_low, np.nan)
+            high = np.where(known, iv_high, np.nan)
         mass = _feature(X, "aud_mass_follower_share")
-        out["low_quality_audience"] = audience_band(low_quality_share(share, mass))
-        out["audience_reasons"] = _audience_reasons(X, low, high)
-        return out
+        return {
+            "evidence": _json_counts(counts, len(X)),
+            "fraud_confidence": fraud_confidence(counts),
+            "audience_fake_share_low": low,
+            "audience_fake_share_high": high,
+            "low_quality_audience": audience_band(low_quality_share(share, mass)),
+            "audience_reasons": _audience_reasons(X, low, high),
+        }
 
     # ------------------------------------------------------------------- explain
     def explain(
@@ -620,13 +628,17 @@ def _subset(data: CreatorData, wanted: pd.Index) -> CreatorData:
     )
 
 
-def _json_counts(counts: pd.DataFrame) -> np.ndarray:
-    """One JSON object of whole counts per row, built column-wise."""
-    text = pd.Series("{", index=counts.index, dtype=object)
-    for i, name in enumerate(counts.columns):
-        values = counts[name].round().astype("int64").astype(str)
-        text = text + ("" if i == 0 else ", ") + f'"{name}": ' + values
-    return (text + "}").to_numpy(dtype=object)
+def _json_counts(counts: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """One JSON object of whole counts per row (``{"posts": 30, ...}``), from count arrays.
+
+    Rounded half to even like ``Series.round``; one string template filled per row.
+    """
+    names = list(counts)
+    template = "{{" + ", ".join(f'"{name}": {{}}' for name in names) + "}}"
+    whole = [np.round(np.asarray(counts[name], dtype="float64")).astype("int64") for name in names]
+    out = np.empty(n, dtype=object)
+    out[:] = [template.format(*row) for row in zip(*(w.tolist() for w in whole), strict=True)]
+    return out
 
 
 # Trait shares quoted in the audience reasons, strongest first when shown.
@@ -638,59 +650,53 @@ _AUDIENCE_TRAITS = {
 }
 
 
-def _pct(values: np.ndarray) -> pd.Series:
-    return pd.Series(values).map(lambda v: f"{v:.0%}")
-
-
 def _audience_reasons(X: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """JSON list per row: the fake share with its interval, mass followers, the top two traits.
 
-    Built column by column; rows without an audience sample get ``"[]"``.
+    Rows without an audience sample get ``"[]"``. Formatting numbers as text is Python work per
+    cell whichever way it is written; done row by row with f-strings it skips pandas' fixed
+    ~0.1 ms per string operation (most of a few-creator request's time here) and is still
+    faster at 5,000 rows (13 ms against 22 ms column-wise).
     """
     n = len(X)
-    share = _feature(X, _FAKE_SHARE)
-    sampled = _feature(X, "aud_n_sampled")
-    mass = _feature(X, "aud_mass_follower_share")
-    pieces: list[tuple[np.ndarray, pd.Series]] = []
-    interval = np.where(
-        np.isfinite(low),
-        (f" ({INTERVAL_LEVEL:.0%} interval " + _pct(low) + "-" + _pct(high) + ")").to_numpy(
-            dtype=object
-        ),
-        "",
-    )
-    fake = (
-        "an estimated "
-        + _pct(share)
-        + " of followers look fake"
-        + pd.Series(interval)
-        + ", from "
-        + pd.Series(sampled).map(lambda v: f"{v:,.0f}")
-        + " sampled accounts"
-    )
-    pieces.append((np.isfinite(share), fake))
-    pieces.append(
-        (
-            np.isfinite(mass),
-            _pct(mass) + " of sampled followers follow more than 1,500 accounts (they see about "
-            "10% of posts)",
-        )
-    )
+    share = _feature(X, _FAKE_SHARE).tolist()
+    sampled = _feature(X, "aud_n_sampled").tolist()
+    mass = _feature(X, "aud_mass_follower_share").tolist()
+    low_l = np.asarray(low, dtype="float64").tolist()
+    high_l = np.asarray(high, dtype="float64").tolist()
+    level = f"{INTERVAL_LEVEL:.0%}"
+    # The two strongest traits of each row (unknown ones last), as (share, words) lists.
+    strongest: list[tuple[list[float], list[str]]] = []
     traits = [c for c in _AUDIENCE_TRAITS if c in X.columns]
     if traits:
         values = X[traits].to_numpy(dtype="float64")
         order = np.argsort(-np.nan_to_num(values, nan=-1.0), axis=1, kind="stable")
+        words = np.asarray([_AUDIENCE_TRAITS[t] for t in traits], dtype=object)
         for rank in range(min(2, len(traits))):
             j = order[:, rank]
-            v = values[np.arange(n), j]
-            words = np.asarray([_AUDIENCE_TRAITS[t] for t in traits], dtype=object)[j]
-            pieces.append((np.isfinite(v), _pct(v) + " " + pd.Series(words)))
-    text = pd.Series("", index=np.arange(n), dtype=object)
-    for present, phrase in pieces:
-        quoted = '"' + phrase.reset_index(drop=True) + '"'
-        sep = np.where(text == "", "", ", ")
-        text = text + np.where(present, sep + quoted, "")
-    return ("[" + text + "]").to_numpy(dtype=object)
+            strongest.append((values[np.arange(n), j].tolist(), words[j].tolist()))
+    isfinite = math.isfinite
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        phrases = []
+        if isfinite(share[i]):
+            interval = (
+                f" ({level} interval {low_l[i]:.0%}-{high_l[i]:.0%})" if isfinite(low_l[i]) else ""
+            )
+            phrases.append(
+                f"an estimated {share[i]:.0%} of followers look fake{interval}, from "
+                f"{sampled[i]:,.0f} sampled accounts"
+            )
+        if isfinite(mass[i]):
+            phrases.append(
+                f"{mass[i]:.0%} of sampled followers follow more than 1,500 accounts (they see "
+                "about 10% of posts)"
+            )
+        for v, w in strongest:
+            if isfinite(v[i]):
+                phrases.append(f"{v[i]:.0%} {w[i]}")
+        out[i] = "[" + ", ".join(f'"{p}"' for p in phrases) + "]"
+    return out
 
 
 def _feature(X: pd.DataFrame, name: str) -> np.ndarray:

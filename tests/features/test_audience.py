@@ -384,3 +384,71 @@ def test_likelihood_share_edges():
     assert np.isfinite(se[[0, 1, 3]]).all()
     with pytest.raises(ValueError, match="prior"):
         likelihood_fake_share(prob, codes, 5, prior=0.0)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C", "X"]),  # X: not a creator
+            st.sampled_from(["f1", "f2", "f3", "f4", None]),
+            st.one_of(st.none(), st.booleans()),
+            st.one_of(st.none(), st.integers(0, 3000)),
+            st.one_of(st.none(), st.integers(0, 50)),
+        ),
+        max_size=12,
+    )
+)
+def test_summary_equals_a_pandas_reference_on_small_samples(rows):
+    # A repeated (creator, follower) pair counts once; the same follower of two creators counts
+    # for both; a missing follower id is never a repeat. Every present follower id distinct
+    # (no repeat possible) and shared ids take different paths, which must agree with this.
+    aud = pd.DataFrame(rows, columns=["creator_id", "follower_id", "pic", "following", "fol"])
+    aud = pd.DataFrame(
+        {
+            "creator_id": aud["creator_id"].astype(object),
+            "follower_id": aud["follower_id"].astype(object),
+            "has_profile_pic": pd.array(aud["pic"].tolist(), dtype="boolean"),
+            "following": aud["following"].astype("float64"),
+            "followers": aud["fol"].astype("float64"),
+        }
+    )
+    creators = _creators(["A", "B", "C"])
+    out = audience_features(aud, creators, ToyModel())
+
+    known = aud[aud["creator_id"].isin(["A", "B", "C"])]
+    repeat = known.duplicated(["creator_id", "follower_id"]) & known["follower_id"].notna()
+    kept = known[~repeat]
+    acc = account_features(kept)
+    group = kept["creator_id"].to_numpy()
+    n = kept.groupby("creator_id").size().reindex(["A", "B", "C"]).astype("float64")
+    assert_frame_equal(
+        out[["aud_n_sampled"]], n.rename("aud_n_sampled").rename_axis("creator_id").to_frame()
+    )
+    pairs = {
+        "aud_no_pic_share": 1.0 - acc["acc_has_pic"],
+        "aud_mass_follower_share": acc["acc_mass_follower"],
+    }
+    for name, values in pairs.items():
+        want = values.groupby(group).mean().reindex(["A", "B", "C"])
+        np.testing.assert_allclose(out[name].to_numpy(), want.to_numpy(), rtol=1e-12)
+    ratio = acc["acc_log_following_per_follower"]
+    medians = ratio.groupby(group).median().reindex(["A", "B", "C"])
+    np.testing.assert_allclose(
+        out["aud_median_log_following_per_follower"].to_numpy(), medians.to_numpy(), rtol=1e-12
+    )
+    # The model path scores the same accounts: its mean probability per creator.
+    m = ToyModel()
+    prob = pd.Series(m.predict_fake(acc), index=acc.index)
+    mean = prob.groupby(group).mean().reindex(["A", "B", "C"])
+    np.testing.assert_allclose(out["aud_fake_prob_mean"].to_numpy(), mean.to_numpy(), rtol=1e-12)
+
+
+def test_account_features_frame_is_a_fresh_block_of_the_inputs():
+    acc = _accounts()
+    out = account_features(acc)
+    assert list(out.columns) == list(ACCOUNT_FEATURES) and out.index.equals(acc.index)
+    # Counts are read without a copy: the features must not write into the caller's arrays.
+    before = acc.copy()
+    out.loc[:, :] = -1.0
+    assert_frame_equal(acc, before)
+    assert not np.shares_memory(out.to_numpy(), acc["media_count"].to_numpy())

@@ -965,3 +965,130 @@ def test_quick_text_length_check_with_and_without_the_c_loop(monkeypatch, longes
     fast = dataset._passes("posts", frame)
     monkeypatch.setattr(dataset, "_max_len_string_array", None)
     assert dataset._passes("posts", frame) == fast == (longest <= TEXT_LIMIT)
+
+
+# ----------------------------------------------------------------- arrays instead of Series
+# Coercion hands the loaded arrays to the quick schema check directly; these pin that shortcut
+# to the frame it stands for, and the copies the loader promises.
+
+
+def _loaded_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {
+        c: frame[c].array
+        if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype)
+        else frame[c].to_numpy()
+        for c in frame.columns
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.one_of(st.none(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False)),
+            st.sampled_from([None, "instagram", "TikTok", "myspace"]),
+            st.sampled_from([None, "us", "DE", "d1"]),
+            st.sampled_from([None, True, False, "maybe"]),
+            st.sampled_from([None, "2024-06-01", "2024-13-01", "2024-06-01T10:00:00Z"]),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_quick_check_on_the_arrays_equals_the_check_on_the_frame(rows):
+    from features import dataset
+
+    cols = ["creator_id", "followers", "platform", "country", "is_verified", "created_at"]
+    raw = pd.DataFrame(rows, columns=cols).astype(object)
+    frame, _ = dataset._validate_table("creators", raw, "table creators")
+    arrays = _loaded_arrays(frame)
+    assert dataset._passes("creators", frame, columns=arrays) == dataset._passes("creators", frame)
+
+
+def test_quick_check_on_the_arrays_still_reads_the_frame_dtypes():
+    from features import dataset
+
+    frame, _ = dataset._validate_table("creators", good_tables()["creators"], "creators")
+    arrays = _loaded_arrays(frame)
+    assert dataset._passes("creators", frame, columns=arrays)
+    # Arrays as loaded but a frame holding another dtype (as pandas' string inference would
+    # give): the frame is what is returned, so the check fails and pandera decides.
+    other = frame.assign(handle=frame["handle"].astype("string"))
+    assert not dataset._passes("creators", other, columns=arrays)
+    assert not dataset._passes("creators", other)
+
+
+def test_numpy_typed_columns_load_like_their_text_spellings():
+    import pyarrow
+
+    tables = good_tables()
+    creators = tables["creators"].assign(
+        followers=np.array([1200, 56000, 900], dtype="int64"),
+        following=np.array([300.0, np.nan, 50.0]),
+        is_verified=np.array([True, False, True]),
+    )
+    texts = creators.assign(
+        followers=["1200", "56000", "900"],
+        following=["300", None, "50.0"],
+        is_verified=["true", "no", "1"],
+    )
+    typed = load({"creators": creators})
+    spelled = load({"creators": texts})
+    assert_frame_equal(typed.creators, spelled.creators)
+    assert typed.creators["followers"].dtype == "float64"
+    assert typed.creators["is_verified"].dtype == "boolean"
+    assert typed.creators["is_verified"].tolist() == [True, False, True]
+    # Extension dtypes with gaps take pandas' own route to the same values.
+    ext = creators.assign(
+        following=pd.array([300, None, 50], dtype="Int64"),
+        is_verified=pd.array([True, False, True], dtype="boolean"),
+    )
+    assert_frame_equal(load({"creators": ext}).creators, spelled.creators)
+    arrow = creators.assign(
+        is_verified=pd.array([True, False, True], dtype=pd.ArrowDtype(pyarrow.bool_()))
+    )
+    assert_frame_equal(load({"creators": arrow}).creators, spelled.creators)
+
+
+def test_loaded_counts_and_bools_are_copies_of_the_input():
+    tables = good_tables()
+    creators = tables["creators"].assign(
+        followers=np.array([1200.0, 56000.0, 900.0]),
+        posts_count=np.array([40, 12, 7]),
+        is_verified=np.array([True, False, True]),
+    )
+    data = load({"creators": creators})
+    data.creators.loc[0, "followers"] = -1.0
+    data.creators.loc[0, "posts_count"] = -1.0
+    data.creators.loc[0, "is_verified"] = False
+    assert creators["followers"].tolist() == [1200.0, 56000.0, 900.0]
+    assert creators["posts_count"].tolist() == [40, 12, 7]
+    assert creators["is_verified"].tolist() == [True, False, True]
+
+
+def test_changing_one_result_leaves_the_next_load_alone():
+    tables = good_tables()
+    first = load(tables)
+    assert first.errors.empty
+    first.errors.loc[0] = ["creators", 1, "followers", "a", "edited by the caller"]
+    again = load(tables)
+    assert again.errors.empty and list(again.errors.columns) == list(first.errors.columns)
+    assert again.errors["row"].dtype == "int64"
+    assert again.unscorable == {}
+
+
+@pytest.mark.parametrize("n", [20, 400])
+def test_iso_text_dates_load_like_datetimes_with_or_without_the_plain_parse(n):
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    creators = pd.DataFrame({"creator_id": ["a"], "followers": [10]})
+    typed = pd.DataFrame({"creator_id": "a", "date": days, "followers": np.arange(n)})
+    text = typed.assign(date=days.strftime("%Y-%m-%d").to_numpy(dtype=object))
+    want = load({"creators": creators, "follower_history": typed})
+    got = load({"creators": creators, "follower_history": text})
+    assert_frame_equal(got.follower_history, want.follower_history)
+    bad = text.copy()
+    bad.loc[n - 3, "date"] = "2024-02-30"
+    found = load({"creators": creators, "follower_history": bad}).errors
+    assert found[["row", "column"]].values.tolist() == [[n - 2, "date"]]
+    assert found["problem"].iloc[0] == "not an ISO 8601 date '2024-02-30'"

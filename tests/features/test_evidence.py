@@ -9,6 +9,7 @@ from pandas.testing import assert_frame_equal
 
 from features.evidence import (
     EVIDENCE_COLUMNS,
+    evidence_count_arrays,
     evidence_counts,
     evidence_rows,
     fake_followers,
@@ -211,6 +212,12 @@ def test_evidence_counts_treat_missing_as_none():
     out = evidence_counts(X)
     assert out.loc["a"].tolist() == [179.0, 150.0, 30.0, 0.0, 0.0]
     assert out.loc["b"].tolist() == [0.0, 0.0, 2.0, 10.0, 0.0]
+    # The arrays the scorer reads are the frame's columns, row for row.
+    arrays = evidence_count_arrays(X)
+    assert list(arrays) == list(out.columns)
+    for name, values in arrays.items():
+        assert values.dtype == np.float64
+        np.testing.assert_array_equal(values, out[name].to_numpy())
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from models.confidence import (
     audience_band,
     fake_share_interval,
     fraud_confidence,
+    likelihood_share_bounds,
     likelihood_share_interval,
     low_quality_share,
     wilson_interval,
@@ -162,6 +163,20 @@ def test_likelihood_interval_is_ordered_bounded_and_holds_the_estimate(
     # Knowing the model less well never narrows it.
     wider = likelihood_share_interval([share], [se], tpr, fpr, 10, 10).iloc[0]
     assert wider["high"] - wider["low"] >= out["high"] - out["low"] - 1e-12
+
+
+def test_likelihood_bounds_are_the_interval_columns():
+    share = pd.Series([0.0, 0.3, np.nan, 1.0], index=list("abcd"))
+    se = np.array([0.01, 0.05, np.nan, 0.2])
+    frame = likelihood_share_interval(share, se, 0.8, 0.1, 400, 1600, level=0.8)
+    p, low, high = likelihood_share_bounds(share, se, 0.8, 0.1, 400, 1600, level=0.8)
+    assert frame.index.tolist() == list("abcd")
+    for name, values in zip(("fake_share", "low", "high"), (p, low, high), strict=True):
+        np.testing.assert_array_equal(frame[name].to_numpy(), values)
+    with pytest.raises(ValueError, match="fpr < tpr"):
+        likelihood_share_bounds(share, se, 0.1, 0.2)
+    with pytest.raises(ValueError, match="level"):
+        likelihood_share_bounds(share, se, 0.8, 0.1, level=1.0)
 
 
 def test_confidence_grades_by_hand():

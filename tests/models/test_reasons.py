@@ -71,6 +71,37 @@ def test_as_of_per_row_and_missing():
     ]
 
 
+def test_rows_and_columns_are_matched_by_label_not_position():
+    # Contributions in another row order than the features, text columns among the features,
+    # ``bias`` in the middle and snapshot days in a third order: each row reads its own values.
+    contrib = pd.DataFrame(
+        {
+            "growth_max_jump_days_ago": [0.5, -0.3, 0.2],
+            "bias": [-2.0, -2.0, -2.0],
+            "eng_likes_cv": [0.1, 0.6, -0.4],
+        },
+        index=["b", "c", "a"],
+    )
+    feats = pd.DataFrame(
+        {
+            "creator_id": ["a", "b", "c"],
+            "eng_likes_cv": [0.2, 1.6, 0.7],
+            "growth_max_jump_days_ago": [3.0, 10.0, np.nan],
+        },
+        index=["a", "b", "c"],
+    )
+    days = pd.Series(pd.to_datetime(["2026-01-31", "2026-01-11", "2026-03-01"]), index=list("cba"))
+    out = reasons_for(contrib, feats, days, catalog={})
+    by_row = [
+        reasons_for(contrib.loc[[r]], feats.loc[[r]], days.loc[[r]], catalog={})[0]
+        for r in contrib.index
+    ]
+    assert out == by_row
+    assert out[0][0] == "largest follower jump on 2026-01-01 (+0.50)"
+    assert out[2][0].startswith(describe("eng_likes_cv", 0.2, {})) and out[2][0].endswith("(-0.40)")
+    assert not any("bias" in r for reasons in out for r in reasons)
+
+
 def test_fraud_model_reasons_are_plain_words_with_the_right_sign(fraud_model, fraud_data):
     X, y = fraud_data
     rows = X[(y == 1) & (X["growth_max_jump_1d_rel"] > 0.4)].iloc[:5]
