@@ -80,7 +80,10 @@ class Settings:
     # Micro-batching of POST /v1/score: stop gathering a batch at this many creators, or this
     # long after its first request; refuse (503) beyond this many waiting requests.
     batch_max_creators: int = 64
-    batch_wait_ms: float = 2.0
+    # 4 ms: one-creator requests from 4 clients, 1,000 of them, on 2 cores: 105 requests/s,
+    # p99 74 ms and 8.7 ms of CPU each, against 79/s, 85 ms and 12.1 ms at 2 ms; a request
+    # alone waits those milliseconds longer.
+    batch_wait_ms: float = 4.0
     queue_max: int = 256
 
     @classmethod
