@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import multiprocessing
 from pathlib import Path
 
@@ -124,6 +125,35 @@ def test_a_second_process_gives_identical_features(data, text_model, built, monk
     monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=-1), built)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_large_build_goes_block_by_block_to_the_same_features(
+    data, text_model, built, monkeypatch, n_jobs
+):
+    monkeypatch.setattr(features, "BLOCK_CREATORS", 40)
+    monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
+    blocks = features._blocks(data, 40)
+    assert [ab for ab, _ in blocks] == [(0, 40), (40, 80), (80, 120), (120, 150)]
+    # Each block holds exactly its creators' rows of every table.
+    for (a, b), part in blocks:
+        mine = set(data.creators["creator_id"].iloc[a:b])
+        for name in ("follower_history", "posts", "comments", "audience_sample"):
+            table, whole = getattr(part, name), getattr(data, name)
+            assert set(table["creator_id"]) <= mine
+            assert len(table) == whole["creator_id"].isin(mine).sum()
+    out = features.build(data, text_model=text_model, n_jobs=n_jobs)
+    # Topic shares may move in the last bit with the rows solved together (BLAS).
+    topic = [c for c in built.columns if c.startswith("topic_")]
+    assert_frame_equal(out.drop(columns=topic), built.drop(columns=topic), check_exact=True)
+    assert_frame_equal(out[topic], built[topic], rtol=1e-12, atol=1e-12)
+
+
+def test_tables_out_of_creator_order_are_built_whole(data, text_model, built, monkeypatch):
+    monkeypatch.setattr(features, "BLOCK_CREATORS", 40)
+    shuffled = dataclasses.replace(data, posts=data.posts.iloc[::-1])
+    assert features._blocks(shuffled, 40) is None
+    assert_frame_equal(features.build(shuffled, text_model=text_model), built)
 
 
 @pytest.mark.skipif(not features._can_fork(), reason="the settings are for a forked child")
