@@ -143,16 +143,12 @@ def fake_share_interval(
     >>> [round(float(v), 3) for v in out.iloc[0]]
     [0.3, 0.2, 0.415]
     """
-    tpr, fpr = float(tpr), float(fpr)
-    if not (0.0 <= fpr < tpr <= 1.0):
-        raise ValueError(f"need 0 <= fpr < tpr <= 1, got tpr={tpr}, fpr={fpr}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
+    tpr, fpr = _checked(tpr, fpr, level)
     index = n.index if isinstance(n, pd.Series) else None
     n_arr = np.asarray(n, dtype="float64")
     k_arr = np.asarray(n_flagged, dtype="float64")
     gap = tpr - fpr
-    z = NormalDist().inv_cdf(0.5 + level / 2)
+    z = _z(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = n_arr > 0
         rate = np.where(ok, k_arr / np.where(ok, n_arr, 1.0), np.nan)
@@ -162,15 +158,9 @@ def fake_share_interval(
         centre = (rate + z2n / 2) / (1 + z2n)
     p_centre = (centre - fpr) / gap
     p_lo, p_hi = (r_lo - fpr) / gap, (r_hi - fpr) / gap
-    var_fpr = fpr * (1 - fpr) / n_real_heldout if n_real_heldout > 0 else 0.0
-    var_tpr = tpr * (1 - tpr) / n_fake_heldout if n_fake_heldout > 0 else 0.0
-
-    def rates_sd(p: np.ndarray) -> np.ndarray:
-        q = np.clip(p, 0.0, 1.0)
-        return np.sqrt((1 - q) ** 2 * var_fpr + q**2 * var_tpr) / gap
-
-    low = p_centre - np.hypot(p_centre - p_lo, z * rates_sd(p_lo))
-    high = p_centre + np.hypot(p_hi - p_centre, z * rates_sd(p_hi))
+    rates = (tpr, fpr, n_fake_heldout, n_real_heldout)
+    low = p_centre - np.hypot(p_centre - p_lo, z * np.sqrt(_rates_variance(p_lo, *rates)))
+    high = p_centre + np.hypot(p_hi - p_centre, z * np.sqrt(_rates_variance(p_hi, *rates)))
     low = np.minimum(np.clip(low, 0.0, 1.0), point)
     high = np.maximum(np.clip(high, 0.0, 1.0), point)
     return pd.DataFrame({"fake_share": point, "low": low, "high": high}, index=index)
@@ -244,22 +234,35 @@ def likelihood_share_bounds(
     >>> [round(float(v[0]), 3) for v in likelihood_share_bounds([0.3], [0.05], 0.8, 0.1)]
     [0.3, 0.218, 0.382]
     """
+    tpr, fpr = _checked(tpr, fpr, level)
+    p = np.asarray(share, dtype="float64")
+    se = np.asarray(se, dtype="float64")
+    model_var = _rates_variance(p, tpr, fpr, n_fake_heldout, n_real_heldout)
+    half = _z(level) * np.sqrt(se**2 + model_var)
+    low = np.minimum(np.clip(p - half, 0.0, 1.0), p)
+    high = np.maximum(np.clip(p + half, 0.0, 1.0), p)
+    return p, low, high
+
+
+def _checked(tpr: float, fpr: float, level: float) -> tuple[float, float]:
+    """``tpr`` and ``fpr`` as floats, after checking them and ``level``."""
     tpr, fpr = float(tpr), float(fpr)
     if not (0.0 <= fpr < tpr <= 1.0):
         raise ValueError(f"need 0 <= fpr < tpr <= 1, got tpr={tpr}, fpr={fpr}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, got {level}")
-    p = np.asarray(share, dtype="float64")
-    se = np.asarray(se, dtype="float64")
-    z = _z(level)
+    return tpr, fpr
+
+
+def _rates_variance(
+    p: np.ndarray, tpr: float, fpr: float, n_fake_heldout: float, n_real_heldout: float
+) -> np.ndarray:
+    """Variance a share ``p`` gets from the held-out error rates (delta method):
+    ``((1 - p)^2 Var(fpr) + p^2 Var(tpr)) / (tpr - fpr)^2``, 0 for unknown held-out counts."""
     var_fpr = fpr * (1 - fpr) / n_real_heldout if n_real_heldout > 0 else 0.0
     var_tpr = tpr * (1 - tpr) / n_fake_heldout if n_fake_heldout > 0 else 0.0
     q = np.clip(p, 0.0, 1.0)
-    model_var = ((1 - q) ** 2 * var_fpr + q**2 * var_tpr) / (tpr - fpr) ** 2
-    half = z * np.sqrt(se**2 + model_var)
-    low = np.minimum(np.clip(p - half, 0.0, 1.0), p)
-    high = np.maximum(np.clip(p + half, 0.0, 1.0), p)
-    return p, low, high
+    return ((1 - q) ** 2 * var_fpr + q**2 * var_tpr) / (tpr - fpr) ** 2
 
 
 @functools.cache
