@@ -149,26 +149,6 @@ def _ensure_world(seed: int) -> Path:
     return folder
 
 
-def _concat(parts: list[CreatorData]) -> CreatorData:
-    """One CreatorData from loaded worlds with disjoint creator ids."""
-
-    def cat(name: str) -> pd.DataFrame | None:
-        frames = [getattr(p, name) for p in parts if getattr(p, name) is not None]
-        return pd.concat(frames, ignore_index=True) if frames else None
-
-    return CreatorData(
-        creators=cat("creators"),
-        follower_history=cat("follower_history"),
-        posts=cat("posts"),
-        comments=cat("comments"),
-        audience_sample=cat("audience_sample"),
-        brands=None,
-        creator_ids=[i for p in parts for i in p.creator_ids],
-        errors=pd.concat([p.errors for p in parts], ignore_index=True),
-        unscorable={k: v for p in parts for k, v in p.unscorable.items()},
-    )
-
-
 def _subset(data: CreatorData, n: int) -> CreatorData:
     """The first ``n`` creators of ``data`` with their rows."""
     creators = data.creators.iloc[:n].reset_index(drop=True)
@@ -305,7 +285,7 @@ def main() -> None:
     t_sim = time.perf_counter() - t0
     t0 = time.perf_counter()
     parts = [load(folder) for folder in folders]
-    data = _concat(parts)
+    data = CreatorData.concat(parts)
     del parts
     if len(data.creators) > args.creators:
         data = _subset(data, args.creators)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +145,31 @@ class CreatorData:
     def error_for(self, creator_id: str) -> str:
         """The message explaining why ``creator_id`` cannot be scored, or ``""`` if it can."""
         return self.unscorable.get(creator_id, "")
+
+    @classmethod
+    def concat(cls, parts: Sequence[CreatorData]) -> CreatorData:
+        """Loaded batches with disjoint creator ids as one, tables one after the other.
+
+        A table absent from every part stays absent (None); ``brands`` are dropped (brands
+        are matched against a batch, not part of it); ``errors`` keep each part's row numbers.
+        """
+
+        def stacked(name: str) -> pd.DataFrame | None:
+            frames = [f for p in parts if (f := getattr(p, name)) is not None]
+            return pd.concat(frames, ignore_index=True) if frames else None
+
+        found = [p.errors for p in parts if len(p.errors)]
+        return cls(
+            creators=stacked("creators"),
+            follower_history=stacked("follower_history"),
+            posts=stacked("posts"),
+            comments=stacked("comments"),
+            audience_sample=stacked("audience_sample"),
+            brands=None,
+            creator_ids=[cid for p in parts for cid in p.creator_ids],
+            errors=pd.concat(found, ignore_index=True) if found else parts[0].errors,
+            unscorable={k: v for p in parts for k, v in p.unscorable.items()},
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -301,33 +301,6 @@ def _load_together(parts: list[dict[str, _Table]]) -> CreatorData | None:
     return data
 
 
-def _combine(parts: list[CreatorData]) -> CreatorData:
-    """The scorable tables of requests with disjoint creator ids, as one batch."""
-
-    def stacked(name: str) -> pd.DataFrame | None:
-        frames = [getattr(p, name) for p in parts]
-        if frames[0] is None:
-            return None
-        return pd.concat(frames, ignore_index=True)
-
-    unscorable: dict[str, str] = {}
-    for p in parts:
-        unscorable.update(p.unscorable)
-    return CreatorData(
-        creators=stacked("creators"),
-        follower_history=stacked("follower_history"),
-        posts=stacked("posts"),
-        comments=stacked("comments"),
-        audience_sample=stacked("audience_sample"),
-        brands=None,
-        creator_ids=[cid for p in parts for cid in p.creator_ids],
-        # Not read by the scorer (it reads unscorable); kept for completeness, row numbers
-        # as each request gave them.
-        errors=pd.concat([p.errors for p in parts if len(p.errors)] or [parts[0].errors]),
-        unscorable=unscorable,
-    )
-
-
 class _Batcher:
     """Scores concurrent POST /v1/score requests together, in one worker thread.
 
@@ -446,7 +419,7 @@ class _Batcher:
                 parts = [jobs[i].data for i in members]
                 sizes = [len(p.creator_ids) for p in parts]
                 try:
-                    data = parts[0] if len(parts) == 1 else _combine(parts)
+                    data = parts[0] if len(parts) == 1 else CreatorData.concat(parts)
                     outcomes.update(self._score(jobs, members, data, sizes))
                 except Exception:
                     # One request's data broke the scorer: score alone, so only it fails.

@@ -1092,3 +1092,22 @@ def test_iso_text_dates_load_like_datetimes_with_or_without_the_plain_parse(n):
     found = load({"creators": creators, "follower_history": bad}).errors
     assert found[["row", "column"]].values.tolist() == [[n - 2, "date"]]
     assert found["problem"].iloc[0] == "not an ISO 8601 date '2024-02-30'"
+
+
+def test_concat_of_batches_is_the_batches_one_after_the_other():
+    tables = good_tables()
+    tables["posts"].loc[0, "likes"] = -1  # creator a unscorable in the first batch
+    tables = {k: t for k, t in tables.items() if "creator_id" in t}
+    first = load({k: t[t["creator_id"].isin(["a", "b"])] for k, t in tables.items()})
+    second = load({k: t[t["creator_id"] == "c"] for k, t in tables.items() if k != "comments"})
+    both = CreatorData.concat([first, second])
+    assert both.creator_ids == ["a", "b", "c"]
+    assert both.unscorable.keys() == {"a"} and both.error_for("a") == first.error_for("a")
+    assert len(both.errors) == 1
+    for name in ("creators", "follower_history", "posts", "audience_sample"):
+        want = pd.concat([getattr(first, name), getattr(second, name)], ignore_index=True)
+        assert_frame_equal(getattr(both, name), want)
+    # A table one batch lacks holds the other's rows; one every batch lacks stays absent.
+    assert_frame_equal(both.comments, first.comments.reset_index(drop=True))
+    assert CreatorData.concat([second, second]).comments is None
+    assert both.brands is None
