@@ -9,8 +9,8 @@ model are fitted on the first world (not timed).
 Then it times, with ``time.perf_counter``:
 
 - ``features.build`` on all creators, text and account model included, with ``n_jobs=1`` and
-  with ``--n-jobs`` (default 2; a forked child process builds four of the six families, and its
-  CPU seconds are shown apart);
+  with ``--n-jobs`` (default 2: the families of each block of creators run on that many
+  threads);
 - each builder family called on its own;
 - a naive reference: a per-creator ``groupby("creator_id").apply(fn)`` implementation of a
   representative subset of the growth, engagement and comment features, on ``--naive-sample``
@@ -18,7 +18,7 @@ Then it times, with ``time.perf_counter``:
   creators.
 
 Peak memory is the process's peak resident set size (Linux ``VmHWM``, which covers every
-thread but not a child process), reset just before each timed call (``/proc/self/clear_refs``)
+thread), reset just before each timed call (``/proc/self/clear_refs``)
 and shown above the resident size at the call's start, so that it belongs to that call and not
 to the loading (``ru_maxrss`` since start where the reset is not available). tracemalloc is not
 used: tracing every small allocation of the text and string work would slow the build
@@ -99,26 +99,17 @@ _CPU: dict[str, float] = {}
 def _timed(fn):
     """Run ``fn()``; return its result, seconds, and peak RSS above the RSS at the start (MiB).
 
-    The CPU seconds of the process (all threads) go to ``_CPU["last"]``, those of the child
-    processes it waited for (``build`` with ``n_jobs`` > 1) to ``_CPU["children"]``: on a shared
-    machine they say more than the wall clock. Peak memory is this process's only.
+    The CPU seconds of the process (all threads) go to ``_CPU["last"]``: on a shared machine
+    they say more than the wall clock.
     """
     _reset_peak()
     base = _current_mib()
     c0 = time.process_time()
-    k0 = _children_cpu()
     t0 = time.perf_counter()
     out = fn()
     seconds = time.perf_counter() - t0
     _CPU["last"] = time.process_time() - c0
-    _CPU["children"] = _children_cpu() - k0
     return out, seconds, _peak_mib() - base
-
-
-def _children_cpu() -> float:
-    """CPU seconds of the finished child processes this process has waited for."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -341,7 +332,7 @@ def main() -> None:
         same = fullp.equals(full1)
         print(
             f"build, n_jobs={args.n_jobs}          {sp:7.1f} s  {n / sp:9,.0f} creators/s  "
-            f"({_CPU['last']:.1f} CPU s + {_CPU['children']:.1f} in the child process)  "
+            f"({_CPU['last']:.1f} CPU s)  "
             f"peak +{mp:,.0f} MiB; identical to n_jobs=1: {same}"
         )
     del full1

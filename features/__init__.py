@@ -7,13 +7,8 @@ function and ``FEATURES`` tuple.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
-import sys
 import threading
-import traceback
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -21,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from features._series import creator_codes
 from features.audience import audience_features
@@ -38,13 +32,11 @@ if TYPE_CHECKING:
 __all__ = ["build", "resolve_as_of", "feature_modules"]
 
 _PARALLEL_MIN_CREATORS = 2_000
-# With n_jobs > 1, the families (positions in ``build``'s list) that a forked child process
-# builds: growth, engagement, topics and comments. This process builds profile and audience.
-# The split balances the two halves (the audience family, mostly LightGBM scoring of every
-# sampled follower, costs about as much as the other four together), and it keeps LightGBM,
-# and so OpenMP, out of the child: GNU OpenMP (in LightGBM's wheels) does not survive fork(),
-# and a child that used it after this process had started its threads could hang.
-_CHILD_FAMILIES = (1, 2, 3, 5)
+# With n_jobs > 1, the order in which each block's families (positions in ``build``'s list) are
+# handed to the threads: the longest first (audience, mostly LightGBM scoring of every sampled
+# follower, costs about as much as the other five together; then comments and topics), so that
+# no thread is left with a long task at the end.
+_THREAD_ORDER = (4, 5, 3, 2, 1, 0)
 
 
 def feature_modules() -> tuple:
@@ -79,102 +71,6 @@ def resolve_as_of(data: CreatorData, as_of=None) -> pd.Series:
     return snap.astype("datetime64[ns]").rename("as_of")
 
 
-def _can_fork() -> bool:
-    """Whether this process can fork a child safely: Linux (fork() is unsafe on macOS)."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-
-
-# Linux prctl() option that turns transparent huge pages off for the calling process, and glibc
-# mallopt() parameters (malloc.h: M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD).
-_PR_SET_THP_DISABLE = 41
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-_MIB = 1 << 20
-
-
-def _child_memory_settings() -> None:
-    """Make the forked child's fresh memory cheap to fault in; best effort, Linux/glibc only.
-
-    Every page the child writes is a page fault: a new page to zero, or a page shared with this
-    process to copy. Measured on 20,000 creators, the four families' system time was 1.7-1.9 s
-    in a plain child against 0.5 s with these settings (user time unchanged): (1) no transparent
-    huge pages, which NumPy requests for every array of 4 MiB or more: each fault then zeroes
-    2 MiB and may compact memory first, a cost the child's short-lived temporaries never earn
-    back; (2) malloc keeps freed memory up to 32 MiB per block in its heap instead of returning
-    it to the system and faulting it in again for the next array of the same size. Both only
-    change where memory comes from, never a value; the child exits when it is done.
-    """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0)
-        libc.mallopt(_M_MMAP_THRESHOLD, 32 * _MIB)  # glibc's largest allowed threshold
-        libc.mallopt(_M_TRIM_THRESHOLD, 1024 * _MIB)
-        libc.mallopt(_M_TOP_PAD, 64 * _MIB)
-    except (OSError, AttributeError):  # another C library: keep its defaults
-        pass
-
-
-def _forked(families: Sequence[Callable[[], pd.DataFrame]], in_child: Sequence[int]) -> list:
-    """Every family's frame, those at ``in_child`` built in a forked child process.
-
-    A forked child shares this process's tables copy-on-write, so nothing is pickled on the way
-    in; only the child's frames (a few floats per creator) come back through a pipe. Python
-    threads would run the families' pure-Python and pandas parts one at a time (the GIL), and a
-    spawned worker would first have to receive pickled copies of the tables.
-    """
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-
-    def child() -> None:
-        receive.close()
-        _child_memory_settings()
-        try:
-            message = ("ok", [families[i]() for i in in_child])
-        except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the parent
-            message = ("error", exc, traceback.format_exc())
-        try:
-            send.send(message)
-        except Exception:  # a result or an exception that does not pickle: send its text
-            text = traceback.format_exc()
-            send.send(("error", RuntimeError(text), text))
-        send.close()
-
-    # Not a daemon: daemonic processes (multiprocessing pool workers) may not have any, and this
-    # one is always joined below.
-    proc = ctx.Process(target=child, name="features.build")
-    with warnings.catch_warnings():
-        # Python 3.12+ warns about any fork() of a process with threads (NumPy's BLAS and
-        # LightGBM's OpenMP keep idle ones). The child runs NumPy, pandas and Arrow code only,
-        # whose libraries reset their thread pools at fork; OpenMP is kept out of it.
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        proc.start()
-    send.close()
-    received = False
-    try:
-        # The child keeps one core busy: LightGBM's OpenMP team here gets the other one only
-        # (two threads competing with the child measured 8% slower at 20,000 creators).
-        with threadpool_limits(1, user_api="openmp"):
-            parts = {i: f() for i, f in enumerate(families) if i not in in_child}
-        try:
-            message = receive.recv()
-        except EOFError:
-            proc.join()
-            raise RuntimeError(
-                f"the feature process died without a result (exit code {proc.exitcode})"
-            ) from None
-        received = True
-    finally:
-        if not received:  # this process failed: the child's work is of no use
-            proc.terminate()
-        proc.join()
-        receive.close()
-    if message[0] == "error":
-        exc = message[1]
-        exc.add_note(f"raised in the feature process (n_jobs > 1):\n{message[2]}")
-        raise exc
-    parts.update(zip(in_child, message[1], strict=True))
-    return [parts[i] for i in range(len(families))]
-
-
 def build(
     data: CreatorData,
     as_of=None,
@@ -199,10 +95,9 @@ def build(
     curve : EngagementCurve, optional
         Frozen expected-engagement curve; default: the prior from published benchmarks.
     n_jobs : int
-        1: build in this process. 2 or more (-1: the number of cores, if more than one): from
-        a few thousand creators on, fork one child process on Linux that builds the growth,
-        engagement, topic and comment families while this process builds the others (threads
-        elsewhere). The output is identical whatever the value.
+        1: build in this process's thread. 2 or more (-1: the number of cores): from a few
+        thousand creators on, the builder families run on that many threads, each family of
+        each block a task. The output is identical whatever the value.
 
     Returns
     -------
@@ -226,8 +121,9 @@ def build(
 
 
 #: Creators per block of a large :func:`build` (see its notes). On 2 cores, 100,000 creators
-#: built at once took 41.7 s with ``n_jobs=1`` (peak 3.2 GiB over the tables) and 25.9 s with
-#: ``n_jobs=2``; in blocks of 20,000, 26-27 s (peak 0.4-1.2 GiB) and 22-24 s.
+#: built at once took 41.7 s with ``n_jobs=1`` (peak 3.2 GiB over the tables); in blocks of
+#: 20,000, 26-27 s (peak 0.4-1.2 GiB). With ``n_jobs=2`` (threads), blocks of 10,000 measured
+#: no faster than 20,000 (18.2-18.4 s against 17.2-18.1 s).
 BLOCK_CREATORS = 20_000
 
 _CHILD_TABLES = ("follower_history", "posts", "comments", "audience_sample")
@@ -275,57 +171,57 @@ def _build(
 ) -> pd.DataFrame:
     """:func:`build` over ``blocks`` of (creators' data, their resolved days), in order.
 
-    Each family runs over every block in turn, so a forked child is forked once for them all.
+    Every (family, block) pair is one task. With more than one worker the tasks run on a pool
+    of threads, a block's families longest first: the tables are shared, not copied, and much
+    of the work (NumPy, LightGBM, Arrow string kernels) runs without the GIL. On 2 cores
+    threads measured faster than the forked child process used before (100,000 creators:
+    19-21 s against 22-26 s): a child writes to the shared pages it reads from (the reference
+    count of every str cell it touches), and on a virtual machine each of those page copies
+    was as costly as the work itself.
     """
-    lock = threading.Lock()
-    prepared: dict[int, object] = {}
+    # A block's history cleaned and resampled once for both the growth and the engagement
+    # builder, by the first of them to run, and dropped when both have it.
+    locks = [threading.Lock() for _ in blocks]
+    prepared: dict[int, list] = {}
 
     def history(k: int, d: CreatorData, days: pd.Series):
-        # A block's history cleaned and resampled once, for both the growth and the engagement
-        # builder, by the first of them to run (in the child process when there is one).
-        with lock:
+        with locks[k]:
             if k not in prepared:
-                prepared[k] = prepare_history(d.follower_history, d.creators, days)
-            return prepared[k]
+                prepared[k] = [prepare_history(d.follower_history, d.creators, days), 2]
+            entry = prepared[k]
+            entry[1] -= 1
+            if not entry[1]:
+                del prepared[k]
+            return entry[0]
 
-    def each(family: Callable[[int, CreatorData, pd.Series], pd.DataFrame]):
-        """One family over every block, its frames one after the other."""
-
-        def run() -> pd.DataFrame:
-            frames = [family(k, d, days) for k, (d, days) in enumerate(blocks)]
-            return frames[0] if len(frames) == 1 else pd.concat(frames, axis=0)
-
-        return run
-
-    # The families in output order. Each reads the shared tables and writes nothing to them.
-    families = [
-        each(lambda k, d, days: profile_features(d.creators, days)),
-        each(
-            lambda k, d, days: growth_features(
-                d.follower_history, d.creators, days, prepared=history(k, d, days)
-            )
+    # The families in output order, as (block number, block data, days) -> frame. Each reads
+    # the shared tables and writes nothing to them.
+    families: list[Callable[[int, CreatorData, pd.Series], pd.DataFrame]] = [
+        lambda k, d, days: profile_features(d.creators, days),
+        lambda k, d, days: growth_features(
+            d.follower_history, d.creators, days, prepared=history(k, d, days)
         ),
-        each(
-            lambda k, d, days: engagement_features(
-                d.posts, d.creators, d.follower_history, days, curve, prepared=history(k, d, days)
-            )
+        lambda k, d, days: engagement_features(
+            d.posts, d.creators, d.follower_history, days, curve, prepared=history(k, d, days)
         ),
-        each(lambda k, d, days: topic_features(d.creators, d.posts, days, text_model)),
-        each(lambda k, d, days: audience_features(d.audience_sample, d.creators, account_model)),
-        each(lambda k, d, days: comment_features(d.comments, d.posts, d.creators, days)),
+        lambda k, d, days: topic_features(d.creators, d.posts, days, text_model),
+        lambda k, d, days: audience_features(d.audience_sample, d.creators, account_model),
+        lambda k, d, days: comment_features(d.comments, d.posts, d.creators, days),
     ]
     workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    tasks = [(i, k) for k in range(len(blocks)) for i in _THREAD_ORDER]
     if workers <= 1 or n_creators < _PARALLEL_MIN_CREATORS:
-        parts = [family() for family in families]
-    elif _can_fork():
-        parts = _forked(families, _CHILD_FAMILIES)
+        done = {(i, k): families[i](k, *blocks[k]) for i, k in tasks}
     else:
-        # Families side by side in threads: the tables are shared, not copied to workers, and
-        # part of the work (NumPy, Arrow string kernels, LightGBM) runs without the GIL.
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            # Longest first (comments, audience, topics), so the threads finish together.
-            futures = {i: pool.submit(families[i]) for i in (5, 4, 3, 2, 1, 0)}
-            parts = [futures[i].result() for i in range(len(families))]
+        # LightGBM keeps its own OpenMP threads: limited to one per task, the build measured
+        # 5% slower on 2 cores (100,000 creators, 30 CPU-s against 29).
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {(i, k): pool.submit(families[i], k, *blocks[k]) for i, k in tasks}
+            done = {task: future.result() for task, future in futures.items()}
+    parts = []
+    for i in range(len(families)):
+        frames = [done[i, k] for k in range(len(blocks))]
+        parts.append(frames[0] if len(frames) == 1 else pd.concat(frames, axis=0))
     return _combine(parts)
 
 

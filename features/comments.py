@@ -483,7 +483,7 @@ def comment_features(
 
     # Columns are coded over all rows and the codes, not the cells, follow ``keep``: a code says
     # which rows hold equal values whichever rows are kept, and picking str cells would write
-    # to each (its reference count), which in a forked process copies the page that holds it.
+    # to each (its reference count), a memory write per cell.
     comment_pid = comments["post_id"].to_numpy()
     posted = np.full(len(comments), np.datetime64("NaT"), dtype="datetime64[ns]")
     if posts is not None and {"creator_id", "post_id", "posted_at"} <= set(posts.columns):

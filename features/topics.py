@@ -222,8 +222,7 @@ def _recent_captions(
     # NaT as_of: no cut-off; a post without a time cannot be placed before a cut-off.
     ok &= ~np.isnat(posted) & (np.isnat(limit) | (posted < limit))
     # Row numbers are sorted, not the captions: only the kept captions are picked at the end
-    # (each picked str is written to, its reference count, which in a forked process copies
-    # the memory page that holds it).
+    # (picking a str cell writes to it, its reference count, a memory write per caption).
     rows = np.flatnonzero(ok)
     code, newest = code[rows], -posted[rows].view(np.int64)
     # Newest first per creator; equal times fall back to post_id so that which captions are

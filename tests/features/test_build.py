@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ from pandas.testing import assert_frame_equal
 import features
 from features.catalog import catalog_markdown
 from features.dataset import load
+from features.growth import prepare_history
 from features.topics import TopicModel, creator_documents
 from training.simulate import simulate
 
@@ -120,8 +119,8 @@ def test_missing_tables_give_nan_not_zero(world):
     assert frame["profile_log10_followers"].notna().all()
 
 
-def test_a_second_process_gives_identical_features(data, text_model, built, monkeypatch):
-    # build() forks only from _PARALLEL_MIN_CREATORS on; lower it so this world does.
+def test_threads_give_identical_features(data, text_model, built, monkeypatch):
+    # build() uses threads only from _PARALLEL_MIN_CREATORS on; lower it so this world does.
     monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
     assert_frame_equal(features.build(data, text_model=text_model, n_jobs=-1), built)
@@ -142,7 +141,16 @@ def test_a_large_build_goes_block_by_block_to_the_same_features(
             table, whole = getattr(part, name), getattr(data, name)
             assert set(table["creator_id"]) <= mine
             assert len(table) == whole["creator_id"].isin(mine).sum()
+    calls = []
+
+    def counted(history, creators, days):
+        calls.append(len(creators))
+        return prepare_history(history, creators, days)
+
+    monkeypatch.setattr(features, "prepare_history", counted)
     out = features.build(data, text_model=text_model, n_jobs=n_jobs)
+    # Each block's history is prepared once, for growth and engagement both.
+    assert sorted(calls) == [30, 40, 40, 40]
     # Topic shares may move in the last bit with the rows solved together (BLAS).
     topic = [c for c in built.columns if c.startswith("topic_")]
     assert_frame_equal(out.drop(columns=topic), built.drop(columns=topic), check_exact=True)
@@ -156,51 +164,16 @@ def test_tables_out_of_creator_order_are_built_whole(data, text_model, built, mo
     assert_frame_equal(features.build(shuffled, text_model=text_model), built)
 
 
-@pytest.mark.skipif(not features._can_fork(), reason="the settings are for a forked child")
-def test_child_memory_settings_take_effect_in_a_child_only():
-    # Huge pages off in the process that applies the settings (Linux prctl), and only there:
-    # the caller's process keeps its own.
-    libc = ctypes.CDLL(None)
-    pr_get_thp_disable = 42
-    before = libc.prctl(pr_get_thp_disable, 0, 0, 0, 0)
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-
-    def child() -> None:
-        features._child_memory_settings()
-        send.send(libc.prctl(pr_get_thp_disable, 0, 0, 0, 0))
-
-    proc = ctx.Process(target=child)
-    proc.start()
-    state = receive.recv()
-    proc.join()
-    assert state == 1
-    assert libc.prctl(pr_get_thp_disable, 0, 0, 0, 0) == before
-
-
-def test_threads_give_identical_features_where_processes_cannot_fork(
-    data, text_model, built, monkeypatch
-):
-    monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
-    monkeypatch.setattr(features.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    assert_frame_equal(features.build(data, text_model=text_model, n_jobs=2), built)
-
-
 @pytest.mark.parametrize("family", ["comment_features", "audience_features"])
-def test_a_failing_family_fails_the_build_in_either_process(data, family, monkeypatch):
-    # comment_features runs in the forked child, audience_features in this process: either
-    # way the builder's own exception reaches the caller, and no child is left behind.
+def test_a_failing_family_fails_the_build_on_threads(data, family, monkeypatch):
+    # A builder's own exception, raised on a worker thread, reaches the caller as it is.
     def fail(*args, **kwargs):
         raise ValueError(f"{family} failed")
 
     monkeypatch.setattr(features, "_PARALLEL_MIN_CREATORS", 0)
     monkeypatch.setattr(features, family, fail)
-    # Worker pools of other tests (joblib's reusable executor) may still be alive: only a
-    # process started by this build counts.
-    before = {p.pid for p in multiprocessing.active_children()}
     with pytest.raises(ValueError, match=f"{family} failed"):
         features.build(data, n_jobs=2)
-    assert {p.pid for p in multiprocessing.active_children()} <= before
 
 
 def test_combine_joins_frames_on_the_same_index_and_aligns_the_others():
