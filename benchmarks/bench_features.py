@@ -11,7 +11,7 @@ Then it times, with ``time.perf_counter``:
 - ``features.build`` on all creators, text and account model included, with ``n_jobs=1`` and
   with ``--n-jobs`` (default 2: the families of each block of creators run on that many
   threads);
-- each builder family called on its own;
+- each builder family called on its own, over the blocks of creators that ``build`` takes;
 - a naive reference: a per-creator ``groupby("creator_id").apply(fn)`` implementation of a
   representative subset of the growth, engagement and comment features, on ``--naive-sample``
   creators, against the vectorised builders of the same families on the same sample and on all
@@ -337,10 +337,15 @@ def main() -> None:
         )
     del full1
 
-    fams = _families(data, days, text_model, account_model, curve)
+    # Each family over the blocks of creators that build() takes (all at once when few).
+    size = features.BLOCK_CREATORS
+    blocks = (features._blocks(data, size) if n > size else None) or [((0, n), data)]
+    per_block = [
+        _families(part, days.iloc[a:b], text_model, account_model, curve) for (a, b), part in blocks
+    ]
     per_family = {}
-    for name, fn in fams.items():
-        _, sec, mem = _timed(fn)
+    for name in per_block[0]:
+        _, sec, mem = _timed(lambda name=name: [fams[name]() for fams in per_block])
         per_family[name] = sec
         print(
             f"  {name:<22} {sec:7.2f} s  {n / sec:9,.0f} creators/s  "
