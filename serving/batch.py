@@ -54,7 +54,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.dataset import EXTENSIONS, ContractError, CreatorData, load
+from features.dataset import EXTENSIONS, ContractError, CreatorData, arrow_frame, load
 from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
 
 __all__ = [
@@ -118,7 +118,7 @@ def _stream(path: Path, columns: list[str] | None = None) -> Iterator[pd.DataFra
             pf = pq.ParquetFile(file)
             cols = [c for c in columns if c in pf.schema_arrow.names] if columns else None
             for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=cols):
-                yield batch.to_pandas()
+                yield arrow_frame(batch)
     elif ext.startswith("csv"):
         reader = pd.read_csv(
             path,
@@ -428,14 +428,14 @@ class ChunkPlan:
         tables = {}
         for table, slices in self.slices.items():
             if len(slices) == 1 and slices[0].group < 0:
-                tables[table] = pq.read_schema(slices[0].file).empty_table().to_pandas()
+                tables[table] = arrow_frame(pq.read_schema(slices[0].file).empty_table())
                 continue
             parts = [_read_slice(s) for s in slices]
             if len(parts) == 1:
                 arrow = parts[0]
             else:
                 arrow = pa.concat_tables(parts, promote_options="permissive")
-            tables[table] = arrow.to_pandas()
+            tables[table] = arrow_frame(arrow)
         keep = keep or set()
         for file, cursor in list(_CURSORS.items()):
             if (file, *cursor.key) not in keep:

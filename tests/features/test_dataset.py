@@ -489,6 +489,35 @@ def test_parquet_native_dates_and_categories(tmp_path):
     assert c["snapshot_at"].tolist() == [pd.Timestamp("2024-01-02")]
 
 
+def test_parquet_dates_arrive_as_datetimes_and_out_of_range_ones_are_row_errors(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from features.dataset import read_table
+
+    days = [dt.date(2024, 1, 1), dt.date(1600, 5, 1), None, dt.date(2300, 1, 1)]
+    history = pa.table(
+        {
+            "creator_id": ["a", "b", "b", "b"],
+            "date": pa.array(days, pa.date32()),
+            "followers": [10, 11, 12, 13],
+        }
+    )
+    pq.write_table(history, tmp_path / "follower_history.parquet")
+    creators = pa.table({"creator_id": ["a", "b"], "followers": [10, 11]})
+    pq.write_table(creators, tmp_path / "creators.parquet")
+    # Dates are not one Python object per cell on the way in.
+    assert read_table(tmp_path / "follower_history.parquet")["date"].dtype.kind == "M"
+    data = load(tmp_path)
+    # Years outside pandas' nanosecond range (1677-2262) cannot be held: row errors that name
+    # the table, row and column, while the other creator's rows load with their exact day.
+    errors = data.errors.set_index("row")
+    assert errors["table"].eq("follower_history").all() and errors["column"].eq("date").all()
+    assert "1600-05-01" in errors.loc[2, "problem"] and "2300-01-01" in errors.loc[4, "problem"]
+    assert errors.loc[3, "problem"] == "missing value in a required column"
+    assert data.follower_history["date"].tolist() == [pd.Timestamp("2024-01-01")]
+
+
 def test_a_column_given_twice_is_a_contract_error():
     creators = pd.DataFrame([["a", 1, 2]], columns=["creator_id", "followers", "followers"])
     with pytest.raises(ContractError, match="table creators: column followers given more"):

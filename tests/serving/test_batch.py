@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import serving.batch as batch_module
-from features.dataset import ContractError
+from features.dataset import ContractError, arrow_frame
 from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS
 from serving.batch import _group_size, plan_chunks, score_folder
 from serving.cli import app
@@ -211,7 +211,7 @@ def test_chunk_plans_hand_out_every_row_once_in_table_order(
         ]
         parts = parts[::-1] if backwards else parts
         got = pd.concat([c.tables[table] for c in parts], ignore_index=True)
-        whole = pq.read_table(regrouped / f"{table}.parquet").to_pandas()
+        whole = arrow_frame(pq.read_table(regrouped / f"{table}.parquet"))
         pd.testing.assert_frame_equal(got, whole)
         # Offsets are whole-table rows, so the loader's row numbers can be renumbered.
         starts = np.cumsum([0] + [len(c.tables[table]) for c in parts[:-1]])
