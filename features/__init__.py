@@ -175,9 +175,9 @@ def _build(
     of threads, a block's families longest first: the tables are shared, not copied, and much
     of the work (NumPy, LightGBM, Arrow string kernels) runs without the GIL. On 2 cores
     threads measured faster than the forked child process used before (100,000 creators:
-    19-21 s against 22-26 s): a child writes to the shared pages it reads from (the reference
-    count of every str cell it touches), and on a virtual machine each of those page copies
-    was as costly as the work itself.
+    17-20 s against 22-26 s): a child writes to the shared pages it reads from (the reference
+    count of every str cell it touches), and on a virtual machine each page copy cost about
+    10 microseconds (7-10 s of kernel time in the child against 14.5 s of its own work).
     """
     # A block's history cleaned and resampled once for both the growth and the engagement
     # builder, by the first of them to run, and dropped when both have it.
@@ -217,7 +217,12 @@ def _build(
         # 5% slower on 2 cores (100,000 creators, 30 CPU-s against 29).
         with ThreadPoolExecutor(workers) as pool:
             futures = {(i, k): pool.submit(families[i], k, *blocks[k]) for i, k in tasks}
-            done = {task: future.result() for task, future in futures.items()}
+            try:
+                done = {task: future.result() for task, future in futures.items()}
+            except BaseException:
+                # A family failed: the tasks not yet started are of no use.
+                pool.shutdown(cancel_futures=True)
+                raise
     parts = []
     for i in range(len(families)):
         frames = [done[i, k] for k in range(len(blocks))]
