@@ -149,3 +149,16 @@ def test_a_full_queue_answers_503(counting, world_tables, request_body):
             return [(await first).status_code, *sorted([(await t).status_code for t in later])]
 
     assert asyncio.run(go()) == [200, 200, 503, 503]
+
+
+def test_the_scoring_thread_runs_lightgbm_and_blas_on_itself_alone(scorer):
+    from threadpoolctl import threadpool_info
+
+    batcher = api._Batcher(scorer, max_creators=10, wait=0.0, queue_max=4)
+    try:
+        pools = batcher._executor.submit(threadpool_info).result()
+    finally:
+        batcher.close()
+    # LightGBM's OpenMP runtime is loaded once a model is; each pool has one thread there.
+    assert any(p["user_api"] == "openmp" for p in pools)
+    assert all(p["num_threads"] == 1 for p in pools)
