@@ -49,15 +49,27 @@ def feature_frame(columns: dict, names, index: pd.Index) -> pd.DataFrame:
     ``columns`` maps a name to one value per row (or a scalar); names it lacks are NaN. Filling
     one 2-D array and wrapping it costs a fraction of a frame built from a dict, or of one
     ``frame[name] = ...`` per column, when there are a few rows: that fixed cost is what a call
-    for a handful of creators pays, and it does not grow with the rows.
+    for a handful of creators pays, and it does not grow with the rows. ``names`` given as a
+    ``pd.Index`` (built once by the caller) saves building one from the names on every call.
     """
-    names = list(names)
-    block = np.full((len(names), len(index)), np.nan)
-    for j, name in enumerate(names):
+    labels = names.view() if isinstance(names, pd.Index) else pd.Index(list(names))
+    block = np.full((len(labels), len(index)), np.nan)
+    for j, name in enumerate(labels):
         if name in columns:
             block[j] = columns[name]
+    return block_frame(block, labels, index)
+
+
+def block_frame(block: np.ndarray, columns: pd.Index, ids: pd.Index) -> pd.DataFrame:
+    """Wrap a (columns, rows) float64 block as a feature frame, without copying it.
+
+    For builders that fill the block in place: one NaN block and a prebuilt columns Index cost
+    a fraction of a NaN array per column, their copy into a block and a columns Index made from
+    the names on every call, which is most of a call for a handful of creators. Each frame gets
+    its own view of the Index, so renaming one frame's columns never touches another's.
+    """
     # The transposed view: pandas keeps a (columns, rows) block, so no copy is made.
-    return pd.DataFrame(block.T, index=index, columns=names, copy=False)
+    return pd.DataFrame(block.T, index=ids, columns=columns.view(), copy=False)
 
 
 def run_starts(values: np.ndarray) -> np.ndarray | None:
@@ -81,19 +93,47 @@ def run_lengths(starts: np.ndarray, n: int) -> np.ndarray:
     return np.diff(np.append(starts, n))
 
 
+# Up to this many (run, creator) pairs, creator codes come from comparing ids directly.
+_COMPARE_CELLS = 256
+
+
 def creator_codes(ids: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
     """``ids.get_indexer(values)`` as int64 (-1: not in ``ids``), one look-up per run of rows.
 
     Contract tables list a creator's rows together, so millions of rows hold only as many runs
     of equal ids as there are creators: comparing neighbours and looking up the first id of each
     run costs a fraction of hashing every row's str. Any row order gives the same codes.
+
+    With few runs and creators (one HTTP request's), the runs' first ids are compared with the
+    creators' directly: ``Index.get_indexer`` costs tens of microseconds a call whatever the
+    size. A run equal to no creator by ``==`` (unknown, or a missing id) is looked up as
+    before, and so is everything when ``ids`` is not unique (the look-up refuses it) or the ids
+    do not compare as bools (``pd.NA``).
     """
     arr = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
     starts = run_starts(arr)
-    if starts is None:
-        return ids.get_indexer(arr).astype("int64", copy=False)
-    heads = ids.get_indexer(arr[starts]).astype("int64", copy=False)
-    return np.repeat(heads, run_lengths(starts, len(arr)))
+    heads = arr if starts is None else arr[starts]
+    codes = _compared(ids, heads) if 0 < len(heads) * len(ids) <= _COMPARE_CELLS else None
+    if codes is None:
+        codes = ids.get_indexer(heads).astype("int64", copy=False)
+    return codes if starts is None else np.repeat(codes, run_lengths(starts, len(arr)))
+
+
+def _compared(ids: pd.Index, heads: np.ndarray) -> np.ndarray | None:
+    """Codes of ``heads`` in ``ids`` by direct comparison, or None where that does not apply."""
+    if not ids.is_unique:
+        return None
+    try:
+        equal = heads[:, None] == ids.to_numpy()[None, :]
+    except TypeError:  # cells that cannot be compared as bools (pd.NA)
+        return None
+    if not isinstance(equal, np.ndarray) or equal.dtype != bool or equal.ndim != 2:
+        return None
+    found = equal.any(axis=1)
+    codes = equal.argmax(axis=1).astype("int64")
+    if not found.all():
+        codes[~found] = ids.get_indexer(heads[~found])
+    return codes
 
 
 def grouped_lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -259,6 +299,12 @@ class Segments:
         if len(self) == 0:
             return out
         values = np.asarray(values, dtype="float64")
+        if len(self) == 1:  # one creator's call: the block's one row, sorted as it is
+            ordered = np.sort(values)
+            count = len(ordered) - int(np.count_nonzero(np.isnan(ordered)))
+            if count:
+                out[0] = (ordered[(count - 1) // 2] + ordered[count // 2]) / 2.0
+            return out
         lengths = self.lengths
         longest = int(lengths.max())
         if len(self) * longest <= _ONE_BLOCK_CELLS:

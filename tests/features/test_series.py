@@ -42,6 +42,30 @@ def test_creator_codes_match_a_hash_look_up_per_row(values, grouped):
     assert codes.tolist() == IDS.get_indexer(arr).tolist()
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a", "a", "b", "b", "b", "c"],  # runs, all known
+        ["b", "x", "x", "a"],  # an unknown id
+        ["a", None, None, "c", np.nan],  # missing ids
+        ["c"],  # one row
+        [],
+        [f"c{i % 40}" for i in range(200)],  # too many (run, creator) pairs to compare
+    ],
+)
+def test_creator_codes_shortcut_matches_the_index_lookup(values):
+    ids = pd.Index(["a", "b", "c", *(f"c{i}" for i in range(40))], name="creator_id")
+    column = pd.Series(values, dtype=object)
+    got = creator_codes(ids, column)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, ids.get_indexer(column.to_numpy()))
+
+
+def test_creator_codes_shortcut_refuses_duplicate_ids_like_the_lookup():
+    with pytest.raises(Exception, match="unique"):
+        creator_codes(pd.Index(["a", "a"]), pd.Series(["a", "a", "b"], dtype=object))
+
+
 def test_feature_frame_orders_names_and_fills_the_missing_with_nan():
     ids = pd.Index(["a", "b"], name="creator_id")
     frame = feature_frame({"y": np.array([1, 2]), "x": 0.5, "extra": [9, 9]}, ["x", "y", "z"], ids)
@@ -72,6 +96,15 @@ def test_segment_median_matches_groupby_median_with_one_block_or_many(segments):
     with pytest.MonkeyPatch.context() as m:
         m.setattr(_series, "_ONE_BLOCK_CELLS", 0)
         np.testing.assert_array_equal(seg.median(values), expected)
+
+
+@given(segment_values.map(lambda segments: segments[:1]))
+def test_one_segment_median_is_the_group_by_median(segments):
+    # One creator's call sorts its values without laying out a block: same median, bit for bit.
+    values = np.array([np.nan if v is None else v for v in segments[0]], dtype=float)
+    seg = Segments.of(np.zeros(len(values), dtype=np.int64))
+    expected = pd.Series(values).groupby(np.zeros(len(values))).median().to_numpy()
+    np.testing.assert_array_equal(seg.median(values), expected)
 
 
 def test_grouped_lexsort_by_hand():
