@@ -97,7 +97,11 @@ _NS_PER_DAY = 86_400 * 10**9
 
 # Naive ISO 8601 strings NumPy parses exactly as pandas does, and how many cells are checked one
 # by one for that pattern (beyond it the vectorised general path is cheaper).
-_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?", re.ASCII)
+# The cells are checked all at once, joined by newlines: one regex call instead of one per cell.
+# The year is matched as 1678..2261 (inside the nanosecond range).
+_YEAR_NS = r"(?:1(?:6(?:7[89]|[89]\d)|[7-9]\d\d)|2(?:[01]\d\d|2(?:[0-5]\d|6[01])))"
+_PLAIN_ISO_CELL = _YEAR_NS + r"-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_PLAIN_ISO = re.compile(rf"{_PLAIN_ISO_CELL}(?:\n{_PLAIN_ISO_CELL})*", re.ASCII)
 _PLAIN_ISO_MAX = 2_000
 
 # An ISO 8601 string carrying a zone designator after its time part ("Z", "+02:00", "-0500").
@@ -332,23 +336,57 @@ def _is_na_word(values: np.ndarray) -> np.ndarray:
     return np.array([isinstance(v, str) and v.strip().lower() in _NA_WORDS for v in values], bool)
 
 
-def _failed(raw: pd.Series, coerced_missing: np.ndarray) -> np.ndarray:
+# A raw column as its frame stores it: a NumPy array, pandas' DatetimeArray/TimedeltaArray for
+# NumPy datetimes (what ``Series._values`` holds), or an extension array. Coercion works on these
+# rather than on Series: a Series costs ~20 us to take out of a frame and again to unwrap, which
+# over a request's ~45 contract columns was a millisecond of every one-creator call.
+_Raw = np.ndarray | pd.api.extensions.ExtensionArray
+
+
+def _raw_columns(frame: pd.DataFrame) -> list[_Raw]:
+    """The stored array of every column of ``frame``, in order (read only, not copied)."""
+    get = getattr(frame, "_get_column_array", None)
+    if get is not None:  # pandas' own accessor of a block's column, without a Series
+        return [get(i) for i in range(frame.shape[1])]
+    return [_stored(frame.iloc[:, i]) for i in range(frame.shape[1])]  # pragma: no cover
+
+
+def _stored(values: pd.Series) -> _Raw:
+    """A Series' values as a frame stores them (see ``_Raw``)."""
+    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) or values.dtype.kind in "mM":
+        return values.array
+    return values.to_numpy()
+
+
+def _numpy(raw: _Raw, dtype: object = None) -> np.ndarray:
+    """``Series(raw).to_numpy(dtype)``: NumPy values (Timestamps for datetimes as objects)."""
+    if isinstance(raw.dtype, pd.api.extensions.ExtensionDtype):
+        return raw.to_numpy(dtype=dtype)
+    return np.asarray(raw, dtype=dtype)
+
+
+def _series(raw: _Raw) -> pd.Series:
+    """``raw`` as the Series its frame would give (RangeIndex; object cells not re-inferred)."""
+    return pd.Series(raw, dtype=raw.dtype, copy=False)
+
+
+def _failed(raw: _Raw, coerced_missing: np.ndarray) -> np.ndarray:
     """Cells present in ``raw`` whose coerced value is missing, ignoring spelled-out missings."""
     bad = np.zeros(len(raw), dtype=bool)
     rows = np.flatnonzero(coerced_missing)
     if len(rows):
         # Only the cells that came out missing are looked at: usually none or a few.
-        cells = raw.iloc[rows].to_numpy(dtype=object)
+        cells = _numpy(raw[rows], object)
         present = ~pd.isna(cells)
         rows, cells = rows[present], cells[present]
         bad[rows[~_is_na_word(cells)]] = True
     return bad
 
 
-def _plain(raw: pd.Series) -> pd.Series:
+def _plain(raw: _Raw) -> _Raw:
     """Categoricals and extension string arrays as plain object columns."""
     if isinstance(raw.dtype, pd.CategoricalDtype) or isinstance(raw.dtype, pd.StringDtype):
-        return raw.astype(object)
+        return np.asarray(raw.astype(object), dtype=object)
     return raw
 
 
@@ -374,12 +412,11 @@ class _Hint:
 _NO_HINT = _Hint()
 
 # A loaded column's values: a NumPy array, or pandas' BooleanArray for bool columns. Coercion
-# hands arrays around, not Series: a Series costs ~20 us to build and again to unwrap, which
-# over a request's ~45 contract columns was a millisecond of every one-creator call.
+# hands arrays around, not Series (see ``_Raw``).
 _Values = np.ndarray | pd.api.extensions.ExtensionArray
 
 
-def _object_kind(raw: pd.Series) -> tuple[str, bool]:
+def _object_kind(raw: _Raw) -> tuple[str, bool]:
     """pandas' inferred kind of an object column's present cells, and whether none is missing.
 
     An all-text column without missing cells (the usual Parquet case) is recognised in one pass;
@@ -387,9 +424,9 @@ def _object_kind(raw: pd.Series) -> tuple[str, bool]:
     """
     if raw.dtype != object:
         return "", False
-    # The array, not the Series: given a Series, infer_dtype first probes it for an
+    # The array, not a Series: given a Series, infer_dtype first probes it for an
     # ``inferred_type`` attribute, a failed pandas attribute look-up of ~10 us per column.
-    cells = raw.to_numpy()
+    cells = raw
     whole = pd.api.types.infer_dtype(cells, skipna=False)
     if whole == "string":
         return "string", True
@@ -398,8 +435,8 @@ def _object_kind(raw: pd.Series) -> tuple[str, bool]:
     return pd.api.types.infer_dtype(cells, skipna=True), False
 
 
-def _coerce_str(raw: pd.Series, kind: str, complete: bool) -> tuple[np.ndarray, np.ndarray, _Hint]:
-    values = raw.to_numpy(dtype=object)
+def _coerce_str(raw: _Raw, kind: str, complete: bool) -> tuple[np.ndarray, np.ndarray, _Hint]:
+    values = _numpy(raw, object)
     if complete:
         # Only text, nothing missing: the cells are kept as they are (no copy) unless some are "".
         empty = values == ""
@@ -420,16 +457,16 @@ def _coerce_str(raw: pd.Series, kind: str, complete: bool) -> tuple[np.ndarray, 
     return values, np.zeros(len(values), bool), _Hint(missing=missing)
 
 
-def _coerce_number(raw: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray, _Hint]:
+def _coerce_number(raw: _Raw, kind: str) -> tuple[np.ndarray, np.ndarray, _Hint]:
     if pd.api.types.is_bool_dtype(raw.dtype):
         # A true/false column where a count belongs is a mix-up, not a count.
         values = np.full(len(raw), np.nan)
-        return values, ~pd.isna(raw.to_numpy()), _NO_HINT
+        return values, ~pd.isna(_numpy(raw)), _NO_HINT
     if pd.api.types.is_numeric_dtype(raw.dtype):
         if isinstance(raw.dtype, np.dtype):
             # NumPy ints and floats hold no missing marker but NaN: a plain cast (a copy),
             # without the missing-value pass ``to_numpy(na_value=...)`` makes.
-            values = raw.to_numpy().astype("float64")
+            values = np.asarray(raw).astype("float64")
         else:
             values = raw.to_numpy(dtype="float64", na_value=np.nan)
         # Integers stay whole as float64 (rounding beyond 2**53 keeps them whole).
@@ -438,29 +475,32 @@ def _coerce_number(raw: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray, _
     values = None
     if kind == "string":
         try:  # arrow's parser is several times faster than pandas' and fails on any bad cell
-            arr = pyarrow_lib.array(raw.to_numpy(), from_pandas=True, type=pyarrow_lib.string())
+            arr = pyarrow_lib.array(_numpy(raw), from_pandas=True, type=pyarrow_lib.string())
             values = pc.cast(arr, pyarrow_lib.float64()).to_numpy(zero_copy_only=False)
         except (pyarrow_lib.ArrowInvalid, pyarrow_lib.ArrowTypeError):
             values = None
     if values is None:
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        values = pd.to_numeric(_series(raw), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
     values = np.array(values, dtype="float64")
     values[np.isinf(values)] = np.nan  # "1e400" or "inf" is no count
     return values, _failed(raw, np.isnan(values)), _NO_HINT
 
 
-def _coerce_bool(raw: pd.Series) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
+def _coerce_bool(raw: _Raw) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
     if isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "b":
         # NumPy bools have no missing cell: wrapped as they are (a copy), no conversion pass.
-        values = pd.arrays.BooleanArray(raw.to_numpy(copy=True), np.zeros(len(raw), bool))
+        values = pd.arrays.BooleanArray(np.array(raw, copy=True), np.zeros(len(raw), bool))
         return values, np.zeros(len(raw), bool)
+    cells = _series(raw)
     if pd.api.types.is_bool_dtype(raw.dtype):  # pandas' and Arrow's nullable bools
-        return raw.astype("boolean").array, np.zeros(len(raw), bool)
-    mapped = raw.map(_BOOL_FAST)
-    miss = mapped.isna().to_numpy() & ~pd.isna(raw.to_numpy())
+        return cells.astype("boolean").array, np.zeros(len(raw), bool)
+    mapped = cells.map(_BOOL_FAST)
+    miss = mapped.isna().to_numpy() & ~pd.isna(cells.to_numpy())
     if miss.any():
         rows = np.flatnonzero(miss)
-        slow = raw.iloc[rows].map(lambda v: _BOOL_WORDS.get(str(v).lower()))
+        slow = cells.iloc[rows].map(lambda v: _BOOL_WORDS.get(str(v).lower()))
         mapped.iloc[rows] = slow.to_numpy()
     values = pd.array(mapped.to_numpy(dtype=object), dtype="boolean")
     return values, _failed(raw, np.asarray(values.isna(), dtype=bool))
@@ -493,10 +533,14 @@ def _plain_iso(cells: np.ndarray) -> np.ndarray | None:
     """
     if len(cells) > _PLAIN_ISO_MAX:
         return None
-    for v in cells:
-        if v is None:
-            continue
-        if not (isinstance(v, str) and _PLAIN_ISO.fullmatch(v) and 1678 <= int(v[:4]) <= 2261):
+    texts = [v for v in cells.tolist() if v is not None]
+    if texts:
+        try:
+            joined = "\n".join(texts)
+        except TypeError:  # a cell that is not text
+            return None
+        # As many newlines as separators: no cell holds one (two dates in one cell fail).
+        if joined.count("\n") != len(texts) - 1 or not _PLAIN_ISO.fullmatch(joined):
             return None
     try:
         return np.array(cells, dtype="datetime64[ns]")
@@ -511,20 +555,26 @@ _NS_TICKS_MAX = np.iinfo(np.int64).max
 _NAT_TICKS = np.iinfo(np.int64).min
 
 
-def _coerce_time(raw: pd.Series, kind: str, *, day: bool) -> tuple[np.ndarray, np.ndarray]:
+def _coerce_time(raw: _Raw, kind: str, *, day: bool) -> tuple[np.ndarray, np.ndarray]:
     if raw.dtype == np.dtype("datetime64[ns]"):
         # Already naive UTC nanoseconds (Parquet timestamps): nothing to convert.
-        return _time_values(raw.to_numpy(), raw, day=day)
+        return _time_values(np.asarray(raw), raw, day=day)
     naive = isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "M"
     if naive and np.datetime_data(raw.dtype)[0] in _FIXED_UNITS:
         # Naive times of another unit (Parquet dates come as milliseconds): UTC already, as
         # above, scaled to nanoseconds; cells outside that range (before 1677, after 2262) fail.
         per = int(np.timedelta64(1, np.datetime_data(raw.dtype)[0]) // np.timedelta64(1, "ns"))
-        ticks = raw.to_numpy().view("int64")
+        ticks = np.asarray(raw).view("int64")
         limit = _NS_TICKS_MAX // per
         inside = (ticks >= -limit) & (ticks <= limit)  # NaT (the int64 minimum) is outside
         utc = np.where(inside, ticks * per, np.int64(_NAT_TICKS))
         return _time_values(utc.view("datetime64[ns]"), raw, day=day)
+    if kind == "string":  # an object column of text only
+        plain = _plain_iso(_numpy(raw, object))
+        if plain is not None:
+            return _time_values(plain, raw, day=day)
+    stored = raw
+    raw = _series(raw)  # the general paths below parse Series
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         parsed = pd.to_datetime(raw, utc=True)
     elif pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
@@ -534,9 +584,6 @@ def _coerce_time(raw: pd.Series, kind: str, *, day: bool) -> tuple[np.ndarray, n
         if kind == "empty":
             parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
         elif kind == "string":
-            plain = _plain_iso(raw.to_numpy(dtype=object))
-            if plain is not None:
-                return _time_values(plain, raw, day=day)
             parsed = _parse_iso(raw)
         elif kind in ("date", "datetime", "datetime64"):
             parsed = pd.to_datetime(raw, utc=True, errors="coerce")
@@ -552,10 +599,10 @@ def _coerce_time(raw: pd.Series, kind: str, *, day: bool) -> tuple[np.ndarray, n
     # On the arrays, not through the .dt accessor: each accessor call costs ~0.1 ms, which is
     # most of the time for the few rows of one HTTP request.
     utc = np.asarray(parsed.array.tz_convert("UTC").tz_localize(None), dtype="datetime64[ns]")
-    return _time_values(utc, raw, day=day)
+    return _time_values(utc, stored, day=day)
 
 
-def _time_values(utc: np.ndarray, raw: pd.Series, *, day: bool) -> tuple[np.ndarray, np.ndarray]:
+def _time_values(utc: np.ndarray, raw: _Raw, *, day: bool) -> tuple[np.ndarray, np.ndarray]:
     """The loaded column from naive UTC ``datetime64[ns]`` values, and its failed cells."""
     missing = np.isnat(utc)
     if day:
@@ -565,11 +612,11 @@ def _time_values(utc: np.ndarray, raw: pd.Series, *, day: bool) -> tuple[np.ndar
     return utc, _failed(raw, missing)
 
 
-def _nested_cells(raw: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray | None]:
+def _nested_cells(raw: _Raw, kind: str) -> tuple[_Raw, np.ndarray | None]:
     """Blank out list/object cells (JSON Lines, Parquet lists): no contract column holds them."""
     if raw.dtype != object or not kind.startswith("mixed"):
         return raw, None
-    cells = raw.to_numpy(dtype=object)
+    cells = _numpy(raw, object)
     nested = np.array([isinstance(v, list | dict | tuple | set | np.ndarray) for v in cells], bool)
     if not nested.any():
         return raw, None
@@ -579,7 +626,7 @@ def _nested_cells(raw: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray | No
 
 
 def _coerce_column(
-    table: str, name: str, kind: str, raw: pd.Series
+    table: str, name: str, kind: str, raw: _Raw
 ) -> tuple[_Values, np.ndarray, _Hint, np.ndarray | None]:
     """Coerce one contract column as read (Categorical and extension strings included).
 
@@ -597,7 +644,7 @@ def _coerce_column(
 
 
 def _coerce_cells(
-    table: str, name: str, kind: str, raw: pd.Series, inferred: str, complete: bool
+    table: str, name: str, kind: str, raw: _Raw, inferred: str, complete: bool
 ) -> tuple[_Values, np.ndarray, _Hint]:
     if kind == "str":
         values, bad, hint = _coerce_str(raw, inferred, complete)
@@ -606,7 +653,7 @@ def _coerce_cells(
             # (Per cell in Python: pandas' .str accessor costs ~0.2 ms a call, and these columns
             # hold one short word per row.)
             text = values.copy()  # may be the input's own array
-            odd = np.flatnonzero(~pd.isna(text) & ~np.isin(text, PLATFORMS))
+            odd = np.flatnonzero(~pd.isna(text) & ~_known_platform(text))
             if len(odd):
                 text[odd] = [v.lower() for v in text[odd].tolist()]
             text[pd.isna(text)] = "instagram"
@@ -696,17 +743,23 @@ def _longest_text(cells: np.ndarray) -> int:
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
-    # An infinite count is not a whole number (and inf % 1 would warn).
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(values) & (values % 1 == 0)
+    # An infinite count is not a whole number. floor() rather than % 1: the same answer for every
+    # float, and no warning on inf to silence (np.errstate costs more than the test on a request).
+    return np.isfinite(values) & (np.floor(values) == values)
 
 
 def _non_negative(values: np.ndarray) -> np.ndarray:
     return values >= 0
 
 
+_PLATFORM_SET = frozenset(PLATFORMS)
+
+
 def _known_platform(values: np.ndarray) -> np.ndarray:
-    return np.isin(values, PLATFORMS)
+    if len(values) > _FEW_IDS:
+        return np.isin(values, PLATFORMS)
+    # A few cells (str or None here): set look-ups, without np.isin's ~10 us set-up.
+    return np.fromiter((v in _PLATFORM_SET for v in values.tolist()), bool, count=len(values))
 
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
@@ -794,6 +847,23 @@ def _loaded_dtypes(table: str) -> tuple[tuple[Column, object, tuple[_Rule, ...]]
     )
 
 
+def _missing(cells: np.ndarray) -> np.ndarray:
+    """``pd.isna(cells)``; NumPy's own test for floats and datetimes (a few us less a column)."""
+    if cells.dtype.kind == "f":
+        return np.isnan(cells)
+    if cells.dtype.kind == "M":
+        return np.isnat(cells)
+    return pd.isna(cells)
+
+
+def _frame_dtypes(frame: pd.DataFrame) -> dict[str, object]:
+    """Column name -> dtype of ``frame`` (``frame.dtypes`` without building a Series)."""
+    get = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
+    if get is None:  # pragma: no cover (a pandas release without it)
+        return frame.dtypes.to_dict()
+    return dict(zip(frame.columns, get(), strict=True))
+
+
 def _passes(
     table: str,
     frame: pd.DataFrame,
@@ -811,7 +881,7 @@ def _passes(
     """
     hints = hints or {}
     # The frame's own dtypes decide (building it may infer one), read all at once.
-    dtypes = frame.dtypes.to_dict() if columns is not None else {}
+    dtypes = _frame_dtypes(frame) if columns is not None else {}
     for col, dtype, rules in _loaded_dtypes(table):
         if columns is not None:
             values = columns[col.name]
@@ -825,7 +895,7 @@ def _passes(
             continue
         cells = values if isinstance(values, np.ndarray) else values.to_numpy()
         hint = hints.get(col.name, _NO_HINT)
-        missing = hint.missing if hint.missing is not None else pd.isna(cells)
+        missing = hint.missing if hint.missing is not None else _missing(cells)
         some_missing = missing.any()
         if col.required and some_missing:
             return False
@@ -845,8 +915,13 @@ def _passes(
     if not key:
         return True
     # One unique part (post ids are usually unique across creators) makes the key unique; that
-    # hashes one column instead of factorising all.
-    if frame[key[-1]].is_unique:
+    # hashes one column instead of factorising all. A few str/None cells (a request's): a set of
+    # them, without pandas' hash table set-up of ~10 us.
+    last = columns.get(key[-1]) if columns is not None else None
+    if last is not None and len(last) <= _FEW_IDS:
+        if len(set(last.tolist())) == len(last):
+            return True
+    elif frame[key[-1]].is_unique:
         return True
     return len(key) > 1 and not frame.duplicated(key).any()
 
@@ -947,10 +1022,12 @@ def _validate_table(table: str, raw: pd.DataFrame, name: str) -> tuple[pd.DataFr
     contract = TABLES[table]
     if not all(isinstance(c, str) for c in raw.columns):
         raw = raw.rename(columns=str)
-    doubled = sorted(set(raw.columns[raw.columns.duplicated()]))
-    if doubled:
+    names = raw.columns.tolist()
+    if len(set(names)) < len(names):
+        doubled = sorted(set(raw.columns[raw.columns.duplicated()]))
         raise ContractError(f"{name}: column {', '.join(doubled)} given more than once; keep one")
-    missing = [c.name for c in contract if c.required and c.name not in raw.columns]
+    given = dict(zip(names, _raw_columns(raw), strict=True))
+    missing = [c.name for c in contract if c.required and c.name not in given]
     if missing:
         raise ContractError(
             f"{name}: required column{'s' if len(missing) > 1 else ''} "
@@ -962,15 +1039,14 @@ def _validate_table(table: str, raw: pd.DataFrame, name: str) -> tuple[pd.DataFr
     hints: dict[str, _Hint] = {}
     problems = []
     for col in contract:
-        if col.name not in raw.columns:
+        cells = given.get(col.name)
+        if cells is None:
             values = _EMPTY[col.type](n)
             if col.name == "platform":
                 values = np.full(n, "instagram", dtype=object)
             coerced[col.name] = values
             continue
-        values, bad, hints[col.name], nested = _coerce_column(
-            table, col.name, col.type, raw[col.name]
-        )
+        values, bad, hints[col.name], nested = _coerce_column(table, col.name, col.type, cells)
         coerced[col.name] = values
         if nested is not None:
             rows = np.flatnonzero(nested)
@@ -981,29 +1057,26 @@ def _validate_table(table: str, raw: pd.DataFrame, name: str) -> tuple[pd.DataFr
                         "column": col.name,
                         "problem": [
                             f"a list or object {_show(v)} where a {col.type} belongs"
-                            for v in raw[col.name].to_numpy(dtype=object)[rows]
+                            for v in _numpy(cells, object)[rows]
                         ],
                     }
                 )
             )
         if bad.any():
             rows = np.flatnonzero(bad)
-            cells = raw[col.name].to_numpy(dtype=object)[rows]
+            shown = _numpy(cells, object)[rows]
             prefix = _PARSE_PROBLEM[col.type]
             problems.append(
                 pd.DataFrame(
                     {
                         "row": rows + 1,
                         "column": col.name,
-                        "problem": [f"{prefix} {_show(v)}" for v in cells],
+                        "problem": [f"{prefix} {_show(v)}" for v in shown],
                     }
                 )
             )
-    extras = {c: _column_array(raw[c]) for c in raw.columns if c not in coerced}
-    # Positional (every column has n values in row order): the arrays, not Series, so the
-    # frame is built without aligning indexes; NumPy arrays rather than pandas' wrappers of them
-    # (which cost a missing-value pass per object column), and not copied into 2-D blocks again.
-    frame = pd.DataFrame({**coerced, **extras}, index=pd.RangeIndex(n), copy=False)
+    extras = {c: _column_array(v) for c, v in given.items() if c not in coerced}
+    frame = _frame({**coerced, **extras}, n, checked=not extras)
     problems.append(_schema_problems(table, frame, name, hints, coerced))
     problems = [p for p in problems if len(p)]
     if not problems:
@@ -1014,11 +1087,48 @@ def _validate_table(table: str, raw: pd.DataFrame, name: str) -> tuple[pd.DataFr
     return frame, found
 
 
-def _column_array(values: pd.Series) -> _Values:
+def _column_array(values: _Raw) -> _Values:
     """The array behind a column: NumPy for NumPy dtypes, else the extension array."""
     if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
-        return values.array
-    return values.to_numpy()
+        return values
+    return np.asarray(values)
+
+
+try:  # pandas' step from column arrays to a frame's blocks, without the constructor's checks
+    from pandas.core.internals.construction import arrays_to_mgr as _arrays_to_mgr
+except ImportError:  # pragma: no cover (a pandas release without it: the constructor below)
+    _arrays_to_mgr = None
+
+
+@functools.lru_cache(maxsize=64)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    """The columns Index of a loaded table: one per column list (an Index is ~20 us to build).
+
+    Each frame gets its own view of it (see :func:`_frame`), so renaming one frame's columns
+    never renames another's.
+    """
+    return pd.Index(list(names))
+
+
+def _frame(columns: dict[str, _Values], n: int, *, checked: bool) -> pd.DataFrame:
+    """The loaded frame of ``n`` rows holding ``columns`` (arrays of n values, in row order).
+
+    The arrays are used as they are: not aligned (there is no index to align), not copied into
+    2-D blocks. ``checked``: every array is already in its loaded representation (coerced contract
+    columns), so the constructor's per-column inference, ~10 us a column, can change nothing and
+    is skipped; given extra columns keep going through it, as their dtype may be inferred.
+    """
+    if checked and _arrays_to_mgr is not None:
+        mgr = _arrays_to_mgr(
+            list(columns.values()),
+            _column_index(tuple(columns)).view(),
+            pd.RangeIndex(n),
+            verify_integrity=False,
+            typ="block",
+            consolidate=False,
+        )
+        return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
 
 
 def _with_table(table: str, problems: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -1070,17 +1180,38 @@ def _concat_errors(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _isin_runs(values: np.ndarray, known: pd.Index) -> np.ndarray:
+# Up to this many runs and known ids, a Python set looks ids up faster than pandas' hash table,
+# which costs ~20 us a call to set up whatever the size (one-creator requests).
+_FEW_IDS = 256
+
+
+def _few(ids: Sequence[object]) -> frozenset | None:
+    """``ids`` as a set for :func:`_isin_runs` when they are few, else None."""
+    return frozenset(ids) if len(ids) <= _FEW_IDS else None
+
+
+def _isin_runs(values: np.ndarray, known: pd.Index, few: frozenset | None = None) -> np.ndarray:
     """``values.isin(known)``, looked up once per run of equal neighbours.
 
     Child tables list a creator's rows together: comparing neighbours costs a fraction of a hash
-    lookup per row, so the lookups shrink to one per creator.
+    lookup per row, so the lookups shrink to one per creator. ``few``: ``known`` as a set (ids
+    are str here, so set membership and pandas' lookup agree), used when the runs are few too.
     """
-    if len(values) < 2:
-        return pd.Index(values, dtype=object).isin(known)
-    heads = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    found = pd.Index(values[heads], dtype=object).isin(known)
-    return np.repeat(found, np.diff(np.r_[heads, len(values)]))
+    n = len(values)
+    if n < 2:
+        heads = np.arange(n)
+    else:
+        heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    if few is not None and len(heads) <= _FEW_IDS:
+        cells = values[heads].tolist()
+        found = np.fromiter((v in few for v in cells), dtype=bool, count=len(cells))
+    else:
+        found = pd.Index(values[heads], dtype=object).isin(known)
+    if len(heads) == n:
+        return found
+    if found.all():
+        return np.ones(n, dtype=bool)
+    return np.repeat(found, np.diff(np.concatenate((heads, [n]))))
 
 
 def _summaries(errors: pd.DataFrame) -> dict[str, str]:
@@ -1160,7 +1291,9 @@ def load(source: str | Path | Mapping[str, pd.DataFrame]) -> CreatorData:
     ids = frames["creators"]["creator_id"].to_numpy(dtype=object)
     id_present = ~pd.isna(ids)
     creator_ids = np.where(id_present, ids, "").tolist()
-    known = pd.Index(pd.unique(ids[id_present]))
+    known_ids = pd.unique(ids[id_present])
+    known = pd.Index(known_ids)
+    few_known = _few(known_ids.tolist())
 
     # Rows whose creator is not in creators: reported, dropped, nobody made unscorable.
     in_known: dict[str, np.ndarray] = {}
@@ -1168,7 +1301,7 @@ def load(source: str | Path | Mapping[str, pd.DataFrame]) -> CreatorData:
         if table not in frames:
             continue
         child_ids = frames[table]["creator_id"].to_numpy(dtype=object)
-        in_known[table] = _isin_runs(child_ids, known)
+        in_known[table] = _isin_runs(child_ids, known, few_known)
         rows = np.flatnonzero(~in_known[table])
         if len(rows):
             rows = rows[~pd.isna(child_ids[rows])]  # a missing id is reported already
@@ -1206,7 +1339,8 @@ def load(source: str | Path | Mapping[str, pd.DataFrame]) -> CreatorData:
         else:
             keep = in_known[table]
             if len(bad_ids):
-                keep = keep & ~_isin_runs(frame["creator_id"].to_numpy(dtype=object), bad_ids)
+                child_ids = frame["creator_id"].to_numpy(dtype=object)
+                keep = keep & ~_isin_runs(child_ids, bad_ids, _few(list(unscorable)))
         keep = np.asarray(keep, dtype=bool)
         out[table] = frame if keep.all() else frame[keep].reset_index(drop=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from pathlib import Path
 
@@ -1140,3 +1141,89 @@ def test_concat_of_batches_is_the_batches_one_after_the_other():
     assert_frame_equal(both.comments, first.comments.reset_index(drop=True))
     assert CreatorData.concat([second, second]).comments is None
     assert both.brands is None
+
+
+def _plain_iso_cell(v: object) -> bool:
+    """The quick parse's rule for one cell, written out cell by cell."""
+    if v is None:
+        return True
+    if not isinstance(v, str):
+        return False
+    shape = re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?", v, re.ASCII
+    )
+    return shape is not None and 1678 <= int(v[:4]) <= 2261
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.sampled_from(
+            [
+                None,
+                "2020-01-01",
+                "2020-02-03T04:05",
+                "2020-02-03T04:05:06.123456789",
+                "1677-12-31",
+                "1678-01-01",
+                "2261-12-31T23:59",
+                "2262-01-01",
+                "0999-01-01",
+                "2020-01-01\n2020-01-02",
+                "2020-01-01\n",
+                "2020-01-01 10:00",
+                "2020-01-01T10",
+                "2020-01-01Z",
+                "",
+                "x",
+                3.5,
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_joined_quick_iso_check_matches_the_check_cell_by_cell(cells):
+    # The quick parse matches all cells in one regex call over their newline-joined text.
+    from features.dataset import _plain_iso
+
+    arr = np.array(cells, dtype=object)
+    got = _plain_iso(arr)
+    if all(_plain_iso_cell(v) for v in cells):
+        try:
+            expected = np.array(arr, dtype="datetime64[ns]")
+        except ValueError:  # an impossible date: left to the general path
+            expected = None
+    else:
+        expected = None
+    if expected is None:
+        assert got is None
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_two_dates_in_one_cell_are_a_row_error_not_two_cells():
+    creators = pd.DataFrame(
+        {
+            "creator_id": ["a", "b"],
+            "followers": [1, 2],
+            "created_at": ["2020-01-01\n2020-01-02", "2020-01-03"],
+        }
+    )
+    data = load({"creators": creators})
+    assert data.errors["problem"].tolist() == ["not an ISO 8601 date '2020-01-01\\n2020-01-02'"]
+    assert data.creators["created_at"].tolist() == [pd.Timestamp("2020-01-03")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.sampled_from(["a", "b", "c", None]), max_size=12),
+    known=st.lists(st.sampled_from(["a", "b", "x"]), unique=True, max_size=3),
+)
+def test_id_lookup_by_runs_and_set_matches_pandas_isin(values, known):
+    from features.dataset import _few, _isin_runs
+
+    cells = np.array(values, dtype=object)
+    expected = pd.Index(cells, dtype=object).isin(known)
+    index = pd.Index(known, dtype=object)
+    np.testing.assert_array_equal(_isin_runs(cells, index, _few(known)), expected)
+    np.testing.assert_array_equal(_isin_runs(cells, index), expected)
