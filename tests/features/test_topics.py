@@ -15,10 +15,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from features._series import creator_codes
 from features.topics import (
     FEATURES,
     MAX_CAPTIONS,
     TopicModel,
+    _cutoffs,
+    _nnls,
     creator_documents,
     topic_features,
 )
@@ -450,3 +453,69 @@ def test_captions_posted_at_one_time_are_chosen_by_post_id_in_any_row_order():
     for seed in range(3):
         shuffled = posts.sample(frac=1.0, random_state=seed)
         assert creator_documents(creators, shuffled, as_of).equals(docs)
+
+
+def _reference_nnls(xht: np.ndarray, gram: np.ndarray, sweeps: int) -> np.ndarray:
+    """HALS with every sweep run and NumPy steps on the whole block: what _nnls must equal."""
+    n, k = xht.shape
+    w = np.zeros((n, k), order="F")
+    xht = np.asfortranarray(xht)
+    diag = np.diag(gram).copy()
+    diag[diag <= 0] = 1.0
+    for _ in range(sweeps):
+        for t in range(k):
+            step = (xht[:, t] - w @ gram[:, t]) / diag[t]
+            w[:, t] = np.maximum(w[:, t] + step, 0.0)
+    return w
+
+
+def test_nnls_equals_every_sweep_run_to_the_last_bit():
+    # Sparse random topics: most rows reach a fixed point or a two-sweep last-bit cycle within
+    # 30 sweeps, and a few blocks do as well. Every sweep count (both parities of a cycle) must
+    # give the bits of the full run, for one row (the scalar path) and for a block of rows.
+    rng = np.random.default_rng(0)
+    topics = rng.random((6, 40)) * (rng.random((6, 40)) < 0.4)
+    topics /= np.linalg.norm(topics, axis=1, keepdims=True)
+    gram = topics @ topics.T
+    for _ in range(40):
+        x = rng.random((1, 40)) * (rng.random((1, 40)) < 0.3)
+        # One row, and a block of it, an all-zero row and it again (a block settles only when
+        # all its rows do).
+        for xx in (x, np.vstack([x[0], np.zeros(40), x[0]])):
+            xht = xx @ topics.T
+            for sweeps in (0, 1, 2, 7, 13, 29, 30, 31, 40):
+                got, want = _nnls(xht, gram, sweeps), _reference_nnls(xht, gram, sweeps)
+                assert got.shape == want.shape
+                assert_array_equal(got.view(np.uint64), np.ascontiguousarray(want).view(np.uint64))
+
+
+def test_one_creator_codes_match_the_lookup():
+    ids = pd.Index(["a"], name="creator_id")
+    values = pd.Series(["a", None, "b", np.nan, "a", 3], dtype=object)
+    assert_array_equal(creator_codes(ids, values), [0, -1, -1, -1, 0, -1])
+    with_na = pd.Series(["a", pd.NA, "a"], dtype=object)
+    assert_array_equal(creator_codes(ids, with_na), [0, -1, 0])
+    two = pd.Index(["b", "a"])
+    assert_array_equal(creator_codes(two, values), two.get_indexer(values.to_numpy()))
+
+
+def test_cutoffs_are_the_next_midnight_as_pandas_computes_it():
+    ids = pd.Index(["a", "b", "c", "d"], name="creator_id")
+    days = pd.to_datetime(
+        ["2024-06-01 13:45", "1969-12-31 23:59:59.5", None, "1901-03-04"], format="ISO8601"
+    )
+    as_of = pd.Series(days, index=ids)
+    want = pd.to_datetime(["2024-06-02", "1970-01-01", None, "1901-03-05"]).to_numpy()
+    assert_array_equal(_cutoffs(ids, as_of), want)
+    # Another order of the same creators, and a date-only object Series, take pandas' path.
+    assert_array_equal(_cutoffs(ids[::-1], as_of), want[::-1])
+    as_text = pd.Series(["2024-06-01", "1969-12-31", None, "1901-03-04"], index=ids)
+    assert_array_equal(_cutoffs(ids, as_text), want)
+
+
+def test_new_components_array_is_used_by_transform():
+    model = tiny_model()
+    docs = FITNESS + COOKING
+    before = model.transform(docs)
+    model.components_ = model.components_[::-1].copy()
+    assert_array_equal(model.transform(docs), before[:, ::-1])
