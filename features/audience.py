@@ -148,6 +148,12 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
+# Column labels built once: a one-creator call would otherwise pay for building them each time.
+_ACCOUNT_COLUMNS = pd.Index(ACCOUNT_FEATURES)
+_NAMES = [f.name for f in FEATURES]
+_COLUMNS = pd.Index(_NAMES)
+
+
 class AccountModel(Protocol):
     """What :func:`audience_features` needs from a fitted follower-account model.
 
@@ -314,7 +320,7 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
     [4.0, 0.4444444444444444, 1.0]
     """
     block = _account_block(accounts)
-    return pd.DataFrame(block.T, index=accounts.index, columns=list(ACCOUNT_FEATURES), copy=False)
+    return pd.DataFrame(block.T, index=accounts.index, columns=_ACCOUNT_COLUMNS, copy=False)
 
 
 def _account_block(accounts: pd.DataFrame) -> np.ndarray:
@@ -574,12 +580,6 @@ def likelihood_fake_share(
     return np.where(none, np.nan, share), np.where(none, np.nan, se)
 
 
-def _creator_codes(audience: pd.DataFrame, creators: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
-    """Creator index in output order and each audience row's position in it (-1: not a creator)."""
-    ids = pd.Index(creators["creator_id"], name="creator_id")
-    return ids, creator_codes(ids, audience["creator_id"])
-
-
 def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
     """Audience rows of known creators, one per (creator, follower), and their creator codes."""
     codes = creator_codes(ids, audience["creator_id"])
@@ -588,7 +588,9 @@ def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, n
         # The same follower listed twice would be counted twice in every share. Pairs as int64
         # keys (creator code, follower code) instead of a two-column duplicated(): rows of
         # unknown creators get negative keys, and are dropped anyway.
-        follower, uniques = pd.factorize(audience["follower_id"])  # missing -> -1, never a dup
+        follower, uniques = pd.factorize(
+            audience["follower_id"].to_numpy()
+        )  # missing -> -1, never a dup
         # Every present follower id distinct (the usual sample): no pair can repeat, and the
         # hash pass over the pairs is skipped.
         if len(uniques) < int(np.count_nonzero(follower >= 0)):
@@ -705,13 +707,12 @@ def audience_features(
     accounts, or a trait unknown for all of them, gives NaN, never 0.
     """
     ids = pd.Index(creators["creator_id"], name="creator_id")
-    names = [f.name for f in FEATURES]
     out: dict[str, np.ndarray] = {}
     if audience is None or "creator_id" not in audience.columns or not len(ids):
-        return feature_frame(out, names, ids)
+        return feature_frame(out, _COLUMNS, ids)
     rows, codes = _sample_rows(audience, ids)
     if not len(rows):
-        return feature_frame(out, names, ids)
+        return feature_frame(out, _COLUMNS, ids)
     size = len(ids)
     block = _account_block(rows)
     # The block's rows by name: a frame (and a column look-up per trait) only for the model.
@@ -747,9 +748,9 @@ def audience_features(
         out[name] = seg.scatter(seg.median(values if order is None else values[order]), size)
 
     if account_model is not None:
-        frame = pd.DataFrame(block.T, index=rows.index, columns=list(ACCOUNT_FEATURES), copy=False)
+        frame = pd.DataFrame(block.T, index=rows.index, columns=_ACCOUNT_COLUMNS, copy=False)
         scored = _scored(frame, codes, size, account_model)
         out["aud_fake_share"] = scored["share"]
         out["aud_fake_share_se"] = scored["se"]
         out["aud_fake_prob_mean"] = scored["prob_mean"]
-    return feature_frame(out, names, ids)
+    return feature_frame(out, _COLUMNS, ids)

@@ -150,6 +150,20 @@ def _first_group(match: re.Match) -> str:
 # decides on those few candidates, so the result is exactly Python's.
 _PY_SPACE = "[" + "".join(f"\\x{{{i:x}}}" for i in range(0x3001) if chr(i).isspace()) + "]"
 _SPAM_CANDIDATE = _SPAM_RE.replace(r"\b", "").replace(r"\s", _PY_SPACE)
+# Every match of SPAM_PATTERNS contains one of these strings (each pattern's literal part), so a
+# text without any cannot be spam. Few texts (a call for a handful of creators) are tested with
+# them in Python: compiling the candidate pattern in RE2 costs more than searching a few hundred
+# short texts, and the few texts holding a needle are decided by the full pattern.
+_SPAM_NEEDLES: tuple[str, ...] = (
+    "follow", "f4f", "l4l", "like4like", "likeforlike", "s4s", "sub4sub", "check", "dm",
+    "message", "text", "send", "promot", "collab", "sígueme", "sigueme", "sígame", "volta",
+    "folg", "suivez", "abonne", "takip", "follback", "folbek", "подпишись", "взаимн",
+)  # fmt: skip
+_SPAM_NEEDLE = re.compile("|".join(map(re.escape, _SPAM_NEEDLES)))
+_EMOJI_PY = re.compile(_EMOJI)
+# Up to this many distinct texts, the Python regexes; beyond, Arrow's kernels (one C pass each,
+# after a fixed cost of a few hundred microseconds for compiling the patterns).
+_FEW_TEXTS = 512
 
 
 def _where(arr: pa.Array, pattern: str, *, regex: bool) -> np.ndarray:
@@ -171,22 +185,23 @@ def _all_str(values: np.ndarray, known: np.ndarray) -> bool:
     return all(isinstance(v, str) for v in values[known].tolist())
 
 
-def _classify(text: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The columns of :func:`classify_texts`: float64 classes by name, and ``norm`` (object)."""
-    values = text.to_numpy(dtype=object)
+def _classify(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The columns of :func:`classify_texts` for an object array of texts: float64 classes by
+    name, and ``norm`` (object)."""
     known = ~pd.isna(values)
-    arr = None
+    arr = texts = None
     if _all_str(values, known):
         # All str: case-folded in one list pass (what .str.casefold() does, without the pandas
         # wrappers' fixed cost per call), "" for unknown texts.
         texts = [
             v.casefold() if k else "" for v, k in zip(values.tolist(), known.tolist(), strict=True)
         ]
-        try:
-            arr = pa.array(texts, type=pa.string())
-        except (pa.ArrowException, TypeError, ValueError):  # lone surrogates
-            arr = None
-    if arr is None:  # non-str cells (or text Arrow cannot take): the pandas string methods
+        if len(texts) > _FEW_TEXTS:
+            try:
+                arr = pa.array(texts, type=pa.string())
+            except (pa.ArrowException, TypeError, ValueError):  # lone surrogates
+                texts = None
+    if texts is None:  # non-str cells (or text Arrow cannot take): the pandas string methods
         s = pd.Series(values, dtype=object).where(known, None)
         folded = s.where(known, "").str.casefold()
         words = _words(folded)
@@ -198,19 +213,32 @@ def _classify(text: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray]:
         norm = folded.str.replace(r"\s+", " ", regex=True).str.strip().to_numpy(dtype=object)
     else:
         # One list pass per step instead of the pandas wrappers, same patterns.
+        n = len(texts)
         words_l = [_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", t)).strip() for t in texts]
-        has_words = np.fromiter(map(bool, words_l), dtype=bool, count=len(words_l))
+        has_words = np.fromiter(map(bool, words_l), dtype=bool, count=n)
         generic = np.fromiter(
-            (bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in words_l),
-            dtype=bool,
-            count=len(words_l),
+            (bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in words_l), dtype=bool, count=n
         )
-        # The emoji class is plain code-point ranges, which RE2 reads as Python does.
-        has_emoji = _where(arr, _EMOJI, regex=True)
-        has_mention = _search(texts, _MENTION_PY, _where(arr, "@", regex=False))
-        spam = _search(texts, _SPAM, _where(arr, _SPAM_CANDIDATE, regex=True))
+        if arr is None:
+            # Every emoji is outside ASCII; "@" starts every mention.
+            has_emoji = np.fromiter(
+                (not t.isascii() and _EMOJI_PY.search(t) is not None for t in texts), bool, n
+            )
+            has_mention = np.fromiter(
+                ("@" in t and _MENTION_PY.search(t) is not None for t in texts), bool, n
+            )
+            spam = np.fromiter(
+                (_SPAM_NEEDLE.search(t) is not None and _SPAM.search(t) is not None for t in texts),
+                bool,
+                n,
+            )
+        else:
+            # The emoji class is plain code-point ranges, which RE2 reads as Python does.
+            has_emoji = _where(arr, _EMOJI, regex=True)
+            has_mention = _search(texts, _MENTION_PY, _where(arr, "@", regex=False))
+            spam = _search(texts, _SPAM, _where(arr, _SPAM_CANDIDATE, regex=True))
         # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
-        norm = np.empty(len(texts), dtype=object)
+        norm = np.empty(n, dtype=object)
         norm[:] = [" ".join(t.split()) for t in texts]
     mention_only = has_mention & ~has_words
     emoji_only = has_emoji & ~has_words & ~has_mention
@@ -224,6 +252,8 @@ def _classify(text: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray]:
         "spam": spam,
         "low_effort": low,
     }
+    if known.all():
+        return {k: v.astype("float64") for k, v in cols.items()}, norm
     norm = np.where(known, norm, None)
     return {k: np.where(known, v.astype("float64"), np.nan) for k, v in cols.items()}, norm
 
@@ -250,7 +280,7 @@ def classify_texts(text: pd.Series) -> pd.DataFrame:
     >>> c["low_effort"].tolist()
     [1.0, 1.0, 1.0, 1.0, 0.0]
     """
-    cols, norm = _classify(text)
+    cols, norm = _classify(text.to_numpy(dtype=object))
     return pd.DataFrame({**cols, "norm": norm}, index=text.index)
 
 
@@ -317,6 +347,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
 )
 
+_NAMES = [f.name for f in FEATURES]
+_COLUMNS = pd.Index(_NAMES)
 _ONE_DAY = np.timedelta64(1, "D")
 _ONE_HOUR = np.timedelta64(1, "h")
 
@@ -329,6 +361,15 @@ def _times(df: pd.DataFrame, col: str) -> np.ndarray:
     if pd.api.types.is_datetime64_dtype(s.dtype):  # the loaded representation: no parsing
         return s.to_numpy(dtype="datetime64[ns]")
     return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
+
+
+def _as_of_cut(as_of: pd.Series, ids: pd.Index) -> np.ndarray:
+    """First excluded instant per creator: ``as_of`` aligned on ``ids``, plus one day."""
+    as_of = as_of if isinstance(as_of, pd.Series) else pd.Series(as_of)
+    # The usual caller passes as_of indexed by exactly these ids: no reindex needed.
+    if not (as_of.index is ids or as_of.index.equals(ids)) or not ids.is_unique:
+        as_of = as_of.reindex(ids)
+    return as_of.to_numpy(dtype="datetime64[ns]") + _ONE_DAY
 
 
 def _mean_by(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
@@ -390,7 +431,7 @@ def _factorize_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pointers, no Python call per row), then their texts are factorised. Codes number values in
     order of first appearance either way, so both are exactly ``pd.factorize``'s.
     """
-    if values.dtype != object or len(values) < 2:
+    if values.dtype != object or len(values) < _FEW_TEXTS:  # few rows: one factorisation
         return pd.factorize(values)
     arr = np.ascontiguousarray(values)
     address = np.ctypeslib.as_array((ctypes.c_ssize_t * len(arr)).from_address(arr.ctypes.data))
@@ -469,13 +510,12 @@ def comment_features(
     """
     ids = pd.Index(creators["creator_id"], name="creator_id")
     size = len(ids)
-    names = [f.name for f in FEATURES]
     out: dict[str, np.ndarray] = {}
     if comments is None or not {"creator_id", "post_id"} <= set(comments.columns) or not size:
-        return feature_frame(out, names, ids)
+        return feature_frame(out, _COLUMNS, ids)
 
     codes = creator_codes(ids, comments["creator_id"])
-    cut = pd.Series(as_of).reindex(ids).to_numpy(dtype="datetime64[ns]") + _ONE_DAY
+    cut = _as_of_cut(as_of, ids)
     keep = codes >= 0
     created = _times(comments, "created_at")
     cut_row = cut[np.where(keep, codes, 0)]
@@ -520,7 +560,7 @@ def comment_features(
 
     codes, created, posted, post_codes = (kept(a) for a in (codes, created, posted, post_codes))
     if not len(codes):
-        return feature_frame(out, names, ids)
+        return feature_frame(out, _COLUMNS, ids)
 
     n = np.bincount(codes, minlength=size).astype("float64")
     has = n > 0
@@ -531,7 +571,7 @@ def comment_features(
     if "text" in comments.columns:
         text_codes, uniques = _factorize_texts(comments["text"].to_numpy())  # None -> -1
         text_codes = kept(text_codes)
-        cls, norm = _classify(pd.Series(uniques, dtype=object))
+        cls, norm = _classify(np.asarray(uniques, dtype=object))
         missing = text_codes < 0
         # Every share below averages over the comments with a text: one set of rows, counted
         # once (the class columns are 0/1 wherever the text is known).
@@ -603,4 +643,4 @@ def comment_features(
     timed = ~np.isnat(delay) & (delay >= np.timedelta64(0, "ns"))
     first = np.where(timed, (delay < _ONE_HOUR).astype("float64"), np.nan)
     out["cmt_first_hour_share"] = _mean_by(first, codes, size)
-    return feature_frame(out, names, ids)
+    return feature_frame(out, _COLUMNS, ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from features import comments as comments_module
@@ -384,7 +386,8 @@ def test_texts_factorised_by_object_as_by_value(shared):
     # with None and NaN: the codes and uniques of pd.factorize.
     rng = np.random.default_rng(3)
     words = ["wow", "nice pic", "where is this?", None, np.nan]
-    picks = rng.integers(0, len(words), 60)
+    # More rows than _FEW_TEXTS, so the objects are told apart by address.
+    picks = rng.integers(0, len(words), 2 * comments_module._FEW_TEXTS)
     cells = [
         words[i] if shared or words[i] is None else "".join(list(str(words[i]))) for i in picks
     ]
@@ -394,3 +397,31 @@ def test_texts_factorised_by_object_as_by_value(shared):
     expected_codes, expected_uniques = pd.factorize(values)
     assert codes.tolist() == expected_codes.tolist()
     assert list(uniques) == list(expected_uniques)
+
+
+@pytest.mark.parametrize("pattern", comments_module.SPAM_PATTERNS)
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_every_spam_match_holds_a_needle(pattern, data):
+    # Few texts are searched for spam only where a needle occurs: every match must hold one.
+    text = data.draw(st.from_regex(pattern))
+    if comments_module._SPAM.search(text):
+        assert comments_module._SPAM_NEEDLE.search(text), text
+
+
+def test_few_and_many_texts_are_classified_alike():
+    # Up to _FEW_TEXTS texts go through Python's regexes, more through Arrow's kernels.
+    texts = [
+        "Wooow 😍😍", "🔥🔥", "@anna", "@anna 🔥!", "que linda foto!", "Where?", "...", "",
+        "follow me back", "FOLLOW\u2003ME", "check my bio", "dm me", "DM\u00a0us now",
+        "promotion on my page", "collab?", "sígueme", "folge mir", "подпишись", "f4f",
+        "follower", "texting", "a real remark about the light", "nice_pic", "wow\u3000nice",
+        None, "ok 👍🏽", "© 2024", "@x.y", "good job!!!", "Nice   pic",
+    ]  # fmt: skip
+    many = texts * (comments_module._FEW_TEXTS // len(texts) + 1)
+    assert len(many) > comments_module._FEW_TEXTS
+    few = classify_texts(pd.Series(texts, dtype=object))
+    assert few.loc[8, "spam"] == 1.0 and few.loc[19, "spam"] == 0.0
+    assert few.loc[1, "emoji_only"] == 1.0 and few.loc[2, "mention_only"] == 1.0
+    alike = classify_texts(pd.Series(many, dtype=object)).iloc[: len(texts)]
+    assert_frame_equal(alike, few)
