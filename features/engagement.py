@@ -23,16 +23,23 @@ from sklearn.exceptions import NotFittedError
 from features._series import (
     NO_AS_OF,
     Segments,
-    as_of_days,
+    block_frame,
     creator_codes,
     creator_index,
-    feature_frame,
     fractional_days,
     grouped_lexsort,
     lag,
 )
 from features.catalog import Feature
-from features.growth import PreparedHistory, _followers_at_obs, _prepared
+from features.growth import (
+    PreparedHistory,
+    _as_of_days,
+    _flags,
+    _followers_at_obs,
+    _matching,
+    _medians,
+    prepare_history,
+)
 
 __all__ = ["FEATURES", "EngagementCurve", "engagement_features"]
 
@@ -128,6 +135,10 @@ FEATURES: tuple[Feature, ...] = (
     ),
 )
 
+_NAMES = [f.name for f in FEATURES]
+_COLUMNS = pd.Index(_NAMES)
+_ROW = {name: j for j, name in enumerate(_NAMES)}
+
 # Residual quantile levels stored by the curve; the ends stop short of 0 and 1 so the prior's
 # normal quantiles stay finite.
 QUANTILE_LEVELS = np.concatenate([[0.001], np.arange(1, 100) / 100.0, [0.999]])
@@ -148,6 +159,16 @@ def _platforms(platform, n: int) -> np.ndarray:
         for v, missing in zip(values, pd.isna(values), strict=True)
     ]
     return out
+
+
+def _names(plat: np.ndarray):
+    """The distinct platforms of a ``_platforms`` array (any order: each gets its own rows).
+
+    One platform, always so for one creator, needs no sort of the names.
+    """
+    if len(plat) and bool(np.all(plat == plat[0])):
+        return (plat[0],)
+    return np.unique(plat.astype(str))
 
 
 class EngagementCurve:
@@ -282,27 +303,34 @@ class EngagementCurve:
         """
         self._check()
         f = np.asarray(followers, dtype="float64").reshape(-1)
-        plat = _platforms(platform, len(f))
-        out = np.full(len(f), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.where(f > 0, np.log10(f), np.nan)
-        for name in np.unique(plat.astype(str)):
-            mask = plat == name
-            out[mask] = 10.0 ** _evaluate(self.curves_[self._name(str(name))], x[mask])
-        return out
+        return self._expected(f, _platforms(platform, len(f)))
 
     def percentile(self, engagement_rate, followers, platform) -> np.ndarray:
         """Percentile (0-100) of each rate among creators of the same platform and size."""
         self._check()
         er = np.asarray(engagement_rate, dtype="float64").reshape(-1)
         expected = self.expected(followers, platform)
-        plat = _platforms(platform, len(er))
+        return self._percentile(er, expected, _platforms(platform, len(er)))
+
+    def _expected(self, f: np.ndarray, plat: np.ndarray) -> np.ndarray:
+        """:meth:`expected` of float64 followers and platforms already made by ``_platforms``."""
+        out = np.full(len(f), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(f > 0, np.log10(f), np.nan)
+        for name in _names(plat):
+            mask = plat == name
+            out[mask] = 10.0 ** _evaluate(self.curves_[self._name(str(name))], x[mask])
+        return out
+
+    def _percentile(self, er: np.ndarray, expected: np.ndarray, plat: np.ndarray) -> np.ndarray:
+        """:meth:`percentile` of float64 rates, given their expected rates and the platforms
+        made by ``_platforms``."""
         with np.errstate(divide="ignore", invalid="ignore"):
             resid = np.log10(er) - np.log10(expected)
         resid[er < 0] = np.nan
         levels = 100.0 * np.asarray(self.quantile_levels_)
         out = np.full(len(er), np.nan)
-        for name in np.unique(plat.astype(str)):
+        for name in _names(plat):
             mask = plat == name
             q = np.asarray(self.residual_quantiles_[self._name(str(name))])
             r = resid[mask]
@@ -449,32 +477,42 @@ def engagement_features(
     [3.0, 0.03, 3.5]
     """
     curve = curve if curve is not None else EngagementCurve.prior()
-    ids = creator_index(creators)
+    curve._check()
+    # The prepared history's creator index, when it was made for these creators, is this
+    # builder's too: no second Index to build, and its look-up table is already made.
+    prep = _matching(prepared, creators)
+    ids = prep.ids if prep is not None else creator_index(creators)
     n = len(ids)
-    cols = {f.name: np.full(n, np.nan) for f in FEATURES}
-    platform = _platforms(creators["platform"] if "platform" in creators.columns else None, n)
+    block = np.full((len(_NAMES), n), np.nan)
+    platform = _platforms(
+        creators["platform"].to_numpy(dtype=object) if "platform" in creators.columns else None,
+        n,
+    )
     followers_now = creators["followers"].to_numpy(dtype="float64")
+
+    def put(s: Segments, name: str, values: np.ndarray) -> None:
+        block[_ROW[name], s.codes] = values
 
     def finish(size_fallback: np.ndarray | None = None) -> pd.DataFrame:
         # Size for the expected rate: the snapshot count, else followers at the recent posts.
         size = followers_now
         if size_fallback is not None:
             size = np.where(np.isfinite(followers_now), followers_now, size_fallback)
-        expected = curve.expected(size, platform)
-        cols["eng_er_expected"] = expected
-        er = cols["eng_er_median"]
+        expected = curve._expected(size, platform)
+        block[_ROW["eng_er_expected"]] = expected
+        er = block[_ROW["eng_er_median"]]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = er / expected
-            cols["eng_er_vs_expected"] = ratio
-            cols["eng_er_log_ratio"] = np.where(ratio > 0, np.log(ratio), np.nan)
-        cols["eng_er_percentile"] = curve.percentile(er, size, platform)
-        return feature_frame(cols, [f.name for f in FEATURES], ids)
+            block[_ROW["eng_er_vs_expected"]] = ratio
+            block[_ROW["eng_er_log_ratio"]] = np.where(ratio > 0, np.log(ratio), np.nan)
+        block[_ROW["eng_er_percentile"]] = curve._percentile(er, expected, platform)
+        return block_frame(block, _COLUMNS, ids.view())
 
     if posts is None or len(posts) == 0:
         return finish()
 
     # -- select, sort and window the posts ------------------------------------------------
-    asd = as_of_days(as_of, ids)
+    asd = _as_of_days(as_of, ids)
     code = creator_codes(ids, posts["creator_id"])
     t = fractional_days(posts["posted_at"].to_numpy())
     likes = posts["likes"].to_numpy(dtype="float64")
@@ -485,15 +523,16 @@ def engagement_features(
         else np.full(len(posts), np.nan)
     )
     sponsored = (
-        posts["is_sponsored"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        _flags(posts["is_sponsored"])
         if "is_sponsored" in posts.columns
         else np.full(len(posts), np.nan)
     )
     with np.errstate(invalid="ignore"):
         keep = (code >= 0) & np.isfinite(t) & np.isfinite(likes) & (np.floor(t) <= asd[code])
-    code, t, likes, comments, views, sponsored = (
-        a[keep] for a in (code, t, likes, comments, views, sponsored)
-    )
+    if not keep.all():
+        code, t, likes, comments, views, sponsored = (
+            a[keep] for a in (code, t, likes, comments, views, sponsored)
+        )
     if len(code) > 1:
         ordered = (code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (t[1:] > t[:-1]))
         if not ordered.all():
@@ -516,25 +555,75 @@ def engagement_features(
         )
         seg = Segments.of(code)
 
-    # -- followers at posting time ---------------------------------------------------------
-    prep = _prepared(prepared, history, creators, as_of)
-    obs = prep.obs
-    fol = _followers_at_obs(obs, code, t, FOLLOWERS_EXTRAPOLATION_DAYS)
-    fol = np.where(np.isfinite(fol), fol, followers_now[code])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        er = np.where(fol > 0, (likes + comments) / fol, np.nan)
-
-    def put(s: Segments, name: str, values: np.ndarray) -> None:
-        cols[name] = s.scatter(values, n)
-
     # -- the recent posts ------------------------------------------------------------------
     from_end = seg.spread(seg.lengths) - 1 - seg.offset()
     recent = from_end < RECENT_POSTS
-    rc, rt, rl, rcm, rv, rer, rf = (a[recent] for a in (code, t, likes, comments, views, er, fol))
+    rc, rt, rl, rcm, rv = (a[recent] for a in (code, t, likes, comments, views))
     rs = Segments.of(rc)
+    top = rs.first_argmax(rl)
+
+    # -- followers at posting time, and around each creator's most-liked recent post ------
+    # One look-up for the three sets of points: each point is answered on its own.
+    if prep is None:
+        prep = prepare_history(history, creators, as_of)
+    obs = prep.obs
+    m = len(code)
+    at = _followers_at_obs(
+        obs,
+        np.concatenate([code, rs.codes, rs.codes]),
+        np.concatenate([t, rt[top] - 1.0, rt[top] + SPIKE_FOLLOW_DAYS]),
+        np.concatenate([np.full(m, FOLLOWERS_EXTRAPOLATION_DAYS), np.ones(2 * len(rs))]),
+    )
+    fol, before, after = at[:m], at[m : m + len(rs)], at[m + len(rs) :]
+    fol = np.where(np.isfinite(fol), fol, followers_now[code])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        er = np.where(fol > 0, (likes + comments) / fol, np.nan)
+    rer, rf = er[recent], fol[recent]
+
+    # -- before vs after the largest follower jump -----------------------------------------
+    grid, jump = prep.grid, prep.jump
+    jump_day = np.full(len(grid.seg), np.nan)
+    has = jump.day_row >= 0
+    jump_day[has] = grid.day[jump.day_row[has]]
+    jd = grid.seg.scatter(jump_day, n)[code]
+    # The jump happens between the end of day jd - 1 and day jd: posts before day jd - 1 saw the
+    # old audience, posts from day jd on the new one.
+    pre = (t < jd - 1.0) & (t >= jd - 1.0 - JUMP_WINDOW_DAYS)
+    post = (t >= jd) & (t < jd + JUMP_WINDOW_DAYS)
+
+    # Every median of the builder in one call (see _medians): over the recent posts, then over
+    # all posts in the window (sponsored vs organic, before vs after the jump).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        has_views = np.isfinite(rv) & (rv > 0)
+        (
+            er_median,
+            fol_median,
+            med_likes,
+            likes_per_view,
+            views_per_follower,
+            paid,
+            organic,
+            er_pre,
+            er_post,
+            lk_pre,
+            lk_post,
+        ) = _medians(
+            (rs, rer),
+            (rs, rf),
+            (rs, rl),
+            (rs, np.where(has_views, rl / rv, np.nan)),
+            (rs, np.where(has_views & (rf > 0), rv / rf, np.nan)),
+            (seg, np.where(sponsored == 1.0, er, np.nan)),
+            (seg, np.where(sponsored == 0.0, er, np.nan)),
+            (seg, np.where(pre, er, np.nan)),
+            (seg, np.where(post, er, np.nan)),
+            (seg, np.where(pre, likes, np.nan)),
+            (seg, np.where(post, likes, np.nan)),
+        )
+
     put(rs, "eng_n_posts", rs.lengths.astype("float64"))
-    put(rs, "eng_er_median", rs.median(rer))
-    size_fallback = rs.scatter(rs.median(rf), n)
+    put(rs, "eng_er_median", er_median)
+    size_fallback = rs.scatter(fol_median, n)
     both = np.isfinite(rcm)
     with np.errstate(divide="ignore", invalid="ignore"):
         like_sum = rs.sum(np.where(both, rl, 0.0))
@@ -547,18 +636,10 @@ def engagement_features(
         mean = rs.sum(rl) / count
         sd = np.sqrt(rs.sum((rl - rs.spread(mean)) ** 2) / (count - 1.0))
         put(rs, "eng_likes_cv", np.where((count >= 3) & (mean > 0), sd / mean, np.nan))
-        med_likes = rs.median(rl)
         put(rs, "eng_like_spike_ratio", np.where(med_likes > 0, rs.max(rl) / med_likes, np.nan))
-    top = rs.first_argmax(rl)
-    before = _followers_at_obs(obs, rs.codes, rt[top] - 1.0, 1.0)
-    after = _followers_at_obs(obs, rs.codes, rt[top] + SPIKE_FOLLOW_DAYS, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
         put(rs, "eng_spike_follower_growth_rel", np.where(before > 0, after / before - 1.0, np.nan))
-        has_views = np.isfinite(rv) & (rv > 0)
-        put(rs, "eng_likes_per_view", rs.median(np.where(has_views, rl / rv, np.nan)))
-        put(
-            rs, "eng_views_per_follower", rs.median(np.where(has_views & (rf > 0), rv / rf, np.nan))
-        )
+        put(rs, "eng_likes_per_view", likes_per_view)
+        put(rs, "eng_views_per_follower", views_per_follower)
         gaps = rt - lag(rt, 1, rs.offset())
         n_gaps = rs.count(np.isfinite(gaps))
         span = rs.sum(gaps)
@@ -566,29 +647,8 @@ def engagement_features(
         gap_mean = span / n_gaps
         gap_sd = np.sqrt(rs.sum((gaps - rs.spread(gap_mean)) ** 2) / n_gaps)
         put(rs, "eng_gap_cv", np.where((n_gaps >= 2) & (gap_mean > 0), gap_sd / gap_mean, np.nan))
-
-    # -- sponsored vs organic, over all posts in the window --------------------------------
-    with np.errstate(divide="ignore", invalid="ignore"):
-        paid = seg.median(np.where(sponsored == 1.0, er, np.nan))
-        organic = seg.median(np.where(sponsored == 0.0, er, np.nan))
         put(seg, "eng_sponsored_er_ratio", np.where(organic > 0, paid / organic, np.nan))
-
-    # -- before vs after the largest follower jump -----------------------------------------
-    grid, jump = prep.grid, prep.jump
-    jump_day = np.full(len(grid.seg), np.nan)
-    has = jump.day_row >= 0
-    jump_day[has] = grid.day[jump.day_row[has]]
-    jd = grid.seg.scatter(jump_day, n)[code]
-    # The jump happens between the end of day jd - 1 and day jd: posts before day jd - 1 saw the
-    # old audience, posts from day jd on the new one.
-    pre = (t < jd - 1.0) & (t >= jd - 1.0 - JUMP_WINDOW_DAYS)
-    post = (t >= jd) & (t < jd + JUMP_WINDOW_DAYS)
-    enough = (seg.count(pre) >= MIN_POSTS_PER_SIDE) & (seg.count(post) >= MIN_POSTS_PER_SIDE)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        er_pre = seg.median(np.where(pre, er, np.nan))
-        er_post = seg.median(np.where(post, er, np.nan))
+        enough = (seg.count(pre) >= MIN_POSTS_PER_SIDE) & (seg.count(post) >= MIN_POSTS_PER_SIDE)
         put(seg, "eng_er_jump_ratio", np.where(enough & (er_pre > 0), er_post / er_pre, np.nan))
-        lk_pre = seg.median(np.where(pre, likes, np.nan))
-        lk_post = seg.median(np.where(post, likes, np.nan))
         put(seg, "eng_likes_jump_ratio", np.where(enough & (lk_pre > 0), lk_post / lk_pre, np.nan))
     return finish(size_fallback)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate, pairwise
 
 import numpy as np
 import pandas as pd
@@ -28,10 +29,10 @@ from features._series import (
     NO_AS_OF,
     Segments,
     as_of_days,
+    block_frame,
     creator_codes,
     creator_index,
     day_numbers,
-    feature_frame,
     fractional_days,
     lag,
 )
@@ -209,6 +210,63 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
+_NAMES = [f.name for f in FEATURES]
+_COLUMNS = pd.Index(_NAMES)
+_ROW = {name: j for j, name in enumerate(_NAMES)}
+
+
+def _as_of_values(as_of: pd.Series, ids: pd.Index) -> np.ndarray:
+    """``as_of.reindex(ids)`` as datetime64[ns] values.
+
+    ``features.resolve_as_of`` indexes as_of by the creators in order, so the reindex (a hash
+    look-up per creator and a new Series, tens of microseconds a call) is skipped when the
+    index already is ``ids``; a unique index equal to ``ids`` reindexes to itself.
+    """
+    index = as_of.index
+    if index.is_unique and index.equals(ids):
+        return as_of.to_numpy(dtype="datetime64[ns]")
+    return as_of.reindex(ids).to_numpy(dtype="datetime64[ns]")
+
+
+def _as_of_days(as_of: pd.Series | None, ids: pd.Index) -> np.ndarray:
+    """``as_of_days(as_of, ids)``, with the reindex skipped as in :func:`_as_of_values`."""
+    if as_of is None:
+        return as_of_days(None, ids)
+    return day_numbers(_as_of_values(as_of, ids))
+
+
+def _flags(values: pd.Series) -> np.ndarray:
+    """A flag column as float64: True 1.0, False 0.0, unknown NaN.
+
+    A pandas ``boolean`` column (the loaded bool type) converts directly, skipping the
+    ``Float64`` copy that any other dtype goes through.
+    """
+    if isinstance(values.dtype, pd.BooleanDtype):
+        return values.array.to_numpy(dtype="float64", na_value=np.nan)
+    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _medians(*parts: tuple[Segments, np.ndarray]) -> list[np.ndarray]:
+    """``seg.median(values)`` for each ``(seg, values)`` pair, from one median call.
+
+    A segment's median depends on its own rows only, so the value arrays laid end to end,
+    each pair's segments shifted by the rows before it, give every pair's medians exactly as
+    separate calls would: the median's fixed cost (a dozen NumPy calls, most of it for a few
+    creators) is paid once.
+    """
+    if len(parts) == 1:
+        seg, values = parts[0]
+        return [seg.median(values)]
+    rows = list(accumulate((len(v) for _, v in parts[:-1]), initial=0))
+    ends = list(accumulate((len(seg) for seg, _ in parts), initial=0))
+    values = np.concatenate([np.asarray(v, dtype="float64") for _, v in parts])
+    starts = np.concatenate([seg.starts for seg, _ in parts])
+    starts += np.repeat(rows, np.diff(ends))
+    lengths = np.concatenate([seg.lengths for seg, _ in parts])
+    med = Segments(starts, lengths, lengths).median(values)  # codes play no part in a median
+    return [med[a:b] for a, b in pairwise(ends)]
+
+
 # (creator, day) search key: code * 2**21 + day + 2**20 keeps days of any plausible date apart
 # and is an exact integer for every observation.
 _KEY_BASE = 2.0**21
@@ -235,7 +293,7 @@ class _Obs:
 
 def _observations(history: pd.DataFrame | None, ids: pd.Index, as_of: pd.Series | None) -> _Obs:
     """Select, sort and de-duplicate the history rows of ``ids`` up to each creator's as_of."""
-    asd = as_of_days(as_of, ids)
+    asd = _as_of_days(as_of, ids)
     if history is None or len(history) == 0:
         code = np.zeros(0, dtype="int64")
         day, fol, foll = code, np.zeros(0), np.zeros(0)
@@ -422,9 +480,26 @@ def _prepared(
     as_of: pd.Series | None,
 ) -> PreparedHistory:
     """``prepared`` when it was made for these creators, else a new one."""
-    if prepared is not None and prepared.ids.equals(creator_index(creators)):
-        return prepared
-    return prepare_history(history, creators, as_of)
+    matching = _matching(prepared, creators)
+    return matching if matching is not None else prepare_history(history, creators, as_of)
+
+
+def _matching(prepared: PreparedHistory | None, creators: pd.DataFrame) -> PreparedHistory | None:
+    """``prepared`` when it was made for these creators (same ids in order), else None."""
+    if prepared is None:
+        return None
+    ids = prepared.ids
+    values = creators["creator_id"].to_numpy(dtype=object)
+    if len(ids) != len(values):
+        return None
+    try:
+        # Equal cells are equal ids: a check of the arrays, without building the Index
+        # creator_index would (which costs more than the check for a handful of creators).
+        if bool(np.all(ids.to_numpy() == values)):
+            return prepared
+    except TypeError:  # cells that do not compare as bools (pd.NA): let the Index decide
+        pass
+    return prepared if ids.equals(creator_index(creators)) else None
 
 
 def growth_features(
@@ -467,14 +542,14 @@ def growth_features(
     """
     prep = _prepared(prepared, history, creators, as_of)
     ids, obs, grid = prep.ids, prep.obs, prep.grid
-    n = len(ids)
-    cols: dict[str, np.ndarray] = {}
+    block = np.full((len(_NAMES), len(ids)), np.nan)
     gs = grid.seg
     if len(gs) == 0:
-        return feature_frame({}, [f.name for f in FEATURES], ids)
+        return block_frame(block, _COLUMNS, ids)
+    codes = gs.codes
 
     def put(name: str, per_segment: np.ndarray) -> None:
-        cols[name] = gs.scatter(per_segment, n)
+        block[_ROW[name], codes] = per_segment
 
     s = obs.seg
     ends = gs.ends
@@ -491,15 +566,12 @@ def growth_features(
     gaps = obs.day - gaps
     put("growth_max_gap_days", s.max(gaps))
 
-    # Growth over the last k days observed (windows end at the last observation, not as_of).
-    def level_ago(k: int) -> np.ndarray:
-        out = np.full(len(gs), np.nan)
-        ok = gs.lengths > k
-        out[ok] = grid.followers[ends[ok] - k]
-        return out
-
+    # Growth over the last k days observed (windows end at the last observation, not as_of):
+    # the level k days before each segment's end, for the four k at once; NaN when too short.
+    lags = np.array([[7], [30], [60], [90]])
+    ok = gs.lengths > lags
+    f7, f30, f60, f90 = np.where(ok, grid.followers[np.where(ok, ends - lags, 0)], np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        f7, f30, f60, f90 = (level_ago(k) for k in (7, 30, 60, 90))
         rel = {
             k: np.where(b > 0, f_end / b - 1.0, np.nan) for k, b in ((7, f7), (30, f30), (90, f90))
         }
@@ -516,11 +588,14 @@ def growth_features(
     put("growth_max_jump_7d_rel", gs.max(_relative(d7, b7)))
     put("growth_max_jump_abs", jump.size)
 
-    # The creator's own normal daily change, from every day of the resampled curve.
+    # The creator's own normal daily change, from every day of the resampled curve; with it,
+    # in the same median call, the medians the drip and following features need.
     daily = grid.daily
-    med = gs.median(daily)
+    cv = _drip_cv(grid)
+    fk = _known_following(obs)
+    med, typical, foll_med = _medians((gs, daily), (gs, cv), (fk[2], fk[1]))
     med_rows = gs.spread(med)
-    mad = gs.median(np.abs(daily - med_rows))
+    (mad,) = _medians((gs, np.abs(daily - med_rows)))
     scale = np.maximum(MAD_SCALE * mad, NOISE_FLOOR_REL * np.maximum(f_end, 1.0))
     put("growth_max_jump_z", (jump.size - 2.0 * med) / (np.sqrt(2.0) * scale))
     has = jump.end_row >= 0
@@ -531,7 +606,8 @@ def growth_features(
     excess_1d[has] = jump.change_1d[jump.day_row[has]] - med[has]
     put(
         "growth_max_jump_round_dist",
-        np.fmin(_round_distance(excess_1d), _round_distance(jump.size - 2.0 * med)),
+        # One call for both excesses: the distance is worked out value by value.
+        np.fmin(*np.split(_round_distance(np.concatenate([excess_1d, jump.size - 2.0 * med])), 2)),
     )
 
     # Step jumps: resolved days far above the creator's normal change; adjacent days are one event.
@@ -566,15 +642,17 @@ def growth_features(
     with np.errstate(invalid="ignore", divide="ignore"):
         put("growth_purge_share", np.where(has & (excess_2d > 0), lost / excess_2d, np.nan))
 
-    _drip(grid, f_end, put)
-    _following(obs, put)
-    return feature_frame(cols, [f.name for f in FEATURES], ids)
+    _drip(grid, f_end, cv, typical, put)
+    _following(obs, fk, foll_med, put)
+    return block_frame(block, _COLUMNS, ids)
 
 
 def _step_size_cv(
     gs: Segments, step: np.ndarray, starts: np.ndarray, excess: np.ndarray, n_steps: np.ndarray
 ) -> np.ndarray:
     """Per creator, the coefficient of variation (ddof=0) of its step events' sizes."""
+    if not starts.any():  # no step at all (the usual case): no creator has two
+        return np.full(len(gs), np.nan)
     rows = np.flatnonzero(step)
     event = np.cumsum(starts)[rows] - 1  # event number of each step day
     n_events = int(starts.sum())
@@ -588,13 +666,12 @@ def _step_size_cv(
         return np.where((n_steps >= 2) & (mean > 0), np.sqrt(sq / n_steps) / mean, np.nan)
 
 
-def _drip(grid: _Grid, f_end: np.ndarray, put) -> None:
-    """Drip-feed signature: the longest run of unusually steady positive daily gains.
+def _drip_cv(grid: _Grid) -> np.ndarray:
+    """Coefficient of variation of the daily gains over the DRIP_WINDOW rows ending on each row.
 
     Only real daily changes count (both days observed): interpolation across a gap makes
     perfectly constant increments that are not evidence of anything.
     """
-    gs = grid.seg
     if grid.next_obs is grid.day:  # every day observed: every daily change is real
         gain = grid.daily
     else:
@@ -622,7 +699,15 @@ def _drip(grid: _Grid, f_end: np.ndarray, put) -> None:
             np.divide(var, mean, out=var)
             var[~(mean > 0)] = np.nan
         cv[w - 1 :] = var
-    typical = gs.median(cv)
+    return cv
+
+
+def _drip(grid: _Grid, f_end: np.ndarray, cv: np.ndarray, typical: np.ndarray, put) -> None:
+    """Drip-feed signature: the longest run of unusually steady positive daily gains.
+
+    ``cv`` is :func:`_drip_cv` of the grid and ``typical`` its median per creator.
+    """
+    gs = grid.seg
     with np.errstate(invalid="ignore"):
         flag = (cv <= DRIP_CV_MAX) & (cv <= DRIP_CV_REL * gs.spread(typical))
     run_start, run_len = _runs(flag)
@@ -642,16 +727,25 @@ def _drip(grid: _Grid, f_end: np.ndarray, put) -> None:
         put("growth_drip_cv_ratio", np.where(typical > 0, gs.min(cv) / typical, np.nan))
 
 
-def _following(obs: _Obs, put) -> None:
-    """Follow/unfollow automation: reversals and range of the following count."""
-    s = obs.seg
+def _known_following(obs: _Obs) -> tuple[np.ndarray | None, np.ndarray, Segments, np.ndarray]:
+    """The observations with a following count: their rows (None: all), following counts,
+    segments and creator codes."""
     known = np.isfinite(obs.following)
     if known.all():
-        rows, code, foll, ks = None, obs.code, obs.following, s
-    else:
-        rows = np.flatnonzero(known)
-        code, foll = obs.code[rows], obs.following[rows]
-        ks = Segments.of(code)
+        return None, obs.following, obs.seg, obs.code
+    rows = np.flatnonzero(known)
+    code = obs.code[rows]
+    return rows, obs.following[rows], Segments.of(code), code
+
+
+def _following(obs: _Obs, known: tuple, med: np.ndarray, put) -> None:
+    """Follow/unfollow automation: reversals and range of the following count.
+
+    ``known`` is :func:`_known_following` of ``obs`` and ``med`` the median following count
+    per segment of it.
+    """
+    s = obs.seg
+    rows, foll, ks, code = known
     flips = np.zeros(len(s))
     changes = np.zeros(len(s))
     n_known = np.zeros(len(s))
@@ -670,7 +764,6 @@ def _following(obs: _Obs, put) -> None:
         flips[where] = ks.count(flip_mask)
         changes[where] = np.maximum(ks.count(moved_mask) - 1.0, 0.0)
         n_known[where] = ks.lengths
-        med = ks.median(foll)
         last = ks.ends if rows is None else rows[ks.ends]
         fl = obs.followers[last]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -686,9 +779,13 @@ def _following(obs: _Obs, put) -> None:
 
 
 def _followers_at_obs(
-    obs: _Obs, codes: np.ndarray, days: np.ndarray, max_extrapolation_days: float
+    obs: _Obs, codes: np.ndarray, days: np.ndarray, max_extrapolation_days
 ) -> np.ndarray:
-    """Followers of creator ``codes`` at fractional ``days``, by linear interpolation."""
+    """Followers of creator ``codes`` at fractional ``days``, by linear interpolation.
+
+    ``max_extrapolation_days`` is one limit for all points or one per point: every point is
+    answered on its own, so one call for several sets of points gives each set's answers.
+    """
     out = np.full(len(codes), np.nan)
     if len(obs.code) == 0 or len(codes) == 0:
         return out
@@ -698,15 +795,16 @@ def _followers_at_obs(
     n = len(okey)
     # The float key rounds the time of day for large codes; one exact correction step on the
     # day numbers makes the answer independent of the code, hence of how creators are chunked.
-    lc = np.clip(left, 0, n - 1)
+    # Integer clips as minimum(maximum()): the same rows, without np.clip's fixed cost.
+    lc = np.minimum(np.maximum(left, 0), n - 1)
     back = (left >= 0) & (obs.code[lc] == codes) & (obs.day[lc] > days)
     left = left - back
-    rc = np.clip(left + 1, 0, n - 1)
+    rc = np.minimum(np.maximum(left + 1, 0), n - 1)
     ahead = (left + 1 < n) & (obs.code[rc] == codes) & (obs.day[rc] <= days)
     left = left + ahead
     ok = (codes >= 0) & np.isfinite(days)
-    lc = np.clip(left, 0, n - 1)
-    rc = np.clip(left + 1, 0, n - 1)
+    lc = np.minimum(np.maximum(left, 0), n - 1)
+    rc = np.minimum(np.maximum(left + 1, 0), n - 1)
     has_l = ok & (left >= 0) & (obs.code[lc] == codes)
     has_r = ok & (left + 1 < n) & (obs.code[rc] == codes)
     dl, dr = obs.day[lc], obs.day[rc]

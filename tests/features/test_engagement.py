@@ -409,3 +409,20 @@ def test_platform_names_are_lower_case_with_the_contract_default_for_unknown():
     assert got.tolist() == ["tiktok", "instagram", "instagram", "instagram", "youtube"]
     assert _platforms(None, 2).tolist() == ["instagram", "instagram"]
     assert _platforms("YouTube", 1).tolist() == ["youtube"]
+
+
+@PROPS
+@given(world=worlds())
+def test_a_prepared_history_is_used_only_when_made_for_these_creators(world):
+    from features.growth import prepare_history
+
+    posts, creators, history, as_of = world
+    alone = engagement_features(posts, creators, history, as_of)
+    mine = prepare_history(history, creators, as_of)
+    assert_frame_equal(
+        engagement_features(posts, creators, history, as_of, prepared=mine), alone, check_exact=True
+    )
+    # Made for the creators in another order: not these creators, so made anew.
+    other = prepare_history(history, creators.iloc[::-1], as_of)
+    got = engagement_features(posts, creators, history, as_of, prepared=other)
+    assert_frame_equal(got, alone, check_exact=True)

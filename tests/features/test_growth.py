@@ -369,3 +369,44 @@ def test_no_jump_is_claimed_across_a_gap(data):
     out = growth_features(sparse, creators, as_of)
     assert out["growth_max_jump_1d_rel"].isna().all()
     assert out["growth_max_jump_2d_rel"].isna().all()
+
+
+# --------------------------------------------------------------------------------------------
+# fast paths for a few creators: each must answer exactly as the general path
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        ["a", "b", "c"],  # aligned: no reindex
+        ["c", "a", "b"],  # other order
+        ["a", "c"],  # a creator missing: NaT
+        ["a", "b", "c", "d"],  # an extra creator
+    ],
+)
+def test_as_of_values_match_a_reindex(index):
+    from features.growth import _as_of_values
+
+    ids = pd.Index(["a", "b", "c"], name="creator_id")
+    days = pd.to_datetime(["2024-01-03", "2024-02-01", "2024-03-05", "2024-04-01"])
+    as_of = pd.Series(days[: len(index)], index=pd.Index(index, name="creator_id"))
+    np.testing.assert_array_equal(
+        _as_of_values(as_of, ids), as_of.reindex(ids).to_numpy(dtype="datetime64[ns]")
+    )
+
+
+def test_medians_in_one_call_equal_separate_medians():
+    from features._series import Segments
+    from features.growth import _medians
+
+    rng = np.random.default_rng(7)
+    parts = []
+    for n_segments, longest in ((4, 30), (1, 9), (20, 80), (0, 1)):
+        codes = np.repeat(np.arange(n_segments), rng.integers(1, longest + 1, n_segments))
+        values = rng.normal(size=len(codes))
+        values[rng.random(len(codes)) < 0.3] = np.nan  # NaN rows and some all-NaN segments
+        parts.append((Segments.of(codes), values))
+    got = _medians(*parts)
+    for (seg, values), med in zip(parts, got, strict=True):
+        np.testing.assert_array_equal(med, seg.median(values))
