@@ -495,11 +495,10 @@ def _matching(prepared: PreparedHistory | None, creators: pd.DataFrame) -> Prepa
     try:
         # Equal cells are equal ids: a check of the arrays, without building the Index
         # creator_index would (which costs more than the check for a handful of creators).
-        if bool(np.all(ids.to_numpy() == values)):
-            return prepared
-    except TypeError:  # cells that do not compare as bools (pd.NA): let the Index decide
-        pass
-    return prepared if ids.equals(creator_index(creators)) else None
+        same = bool(np.all(ids.to_numpy() == values))
+    except TypeError:  # cells that do not compare as bools (pd.NA): the Index decides
+        same = False
+    return prepared if same or ids.equals(creator_index(creators)) else None
 
 
 def growth_features(
