@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
-from features.dataset import ContractError, load
+from features.dataset import ContractError, columns_frame, load
 from features.schema import TABLES as SCHEMA
 from serving import api
 from serving.api import Settings, create_app
@@ -137,6 +137,40 @@ cell = st.one_of(
 )
 def test_random_cells_load_alike(rows):
     assert_same_load({"creators": rows})
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [creator(bio=None, is_verified=True), creator(creator_id="b", bio="x", is_verified=False)],
+        [creator(bio=["a", "list"]), creator(creator_id=7, followers=None)],  # from_records' way
+        [creator(created_at="2024-01-02", country={"nested": 1})],
+        [],
+    ],
+)
+def test_request_tables_are_the_frames_the_constructor_gives(rows):
+    table = api._columns("creators", rows)
+    frame = table.frame()
+    assert_frame_equal(frame, pd.DataFrame(table.columns, index=pd.RangeIndex(table.n)))
+
+
+def test_columns_frame_refuses_columns_of_another_length():
+    with pytest.raises(ValueError, match="followers"):
+        columns_frame({"creator_id": np.array(["a", "b"], object), "followers": np.ones(3)}, 2)
+    with pytest.raises(ValueError, match="bio"):
+        columns_frame({"bio": np.empty((2, 1), object)}, 2)
+
+
+def test_a_request_scored_alone_reads_its_tables_once(app, world_tables, request_body, monkeypatch):
+    reads = []
+    tables = api._tables
+    monkeypatch.setattr(api, "_tables", lambda body: reads.append(body) or tables(body))
+    cid = world_tables["creators"]["creator_id"].iloc[0]
+    response = post_json(app, "/v1/score", request_body(world_tables, [cid]))
+    assert response.status_code == 200 and [r["creator_id"] for r in response.json()["rows"]] == [
+        cid
+    ]
+    assert len(reads) == 1
 
 
 def test_numbers_are_float64_only_when_they_load_alike():
