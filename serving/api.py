@@ -54,6 +54,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from threadpoolctl import threadpool_limits
 
+from features._series import creator_codes
 from features.dataset import ContractError, CreatorData, columns_frame, load
 from features.schema import TABLES
 from serving.predict import Scorer, load_brands
@@ -289,15 +290,13 @@ def _load_together(parts: list[dict[str, _Table]]) -> CreatorData | None:
         return None
     if len(data.errors):
         return None
-    owner = pd.Series(
-        np.repeat(np.arange(len(parts)), [p["creators"].n for p in parts]),
-        index=pd.Index(data.creators["creator_id"]),
-    )
+    owner = np.repeat(np.arange(len(parts)), [p["creators"].n for p in parts])
+    ids = pd.Index(data.creators["creator_id"])
     for name in _TABLES[1:]:
         if name in tables:
             request = np.repeat(np.arange(len(parts)), [p[name].n for p in parts])
-            named = owner.reindex(getattr(data, name)["creator_id"]).to_numpy()
-            if not np.array_equal(named, request):
+            codes = creator_codes(ids, getattr(data, name)["creator_id"])
+            if (codes < 0).any() or not np.array_equal(owner[codes], request):
                 return None
     return data
 
