@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -239,3 +242,45 @@ def test_consecutive_chunks_sharing_row_groups_go_to_one_task(regrouped):
     assert _group_size(plans, jobs=2) == len(plans) // 8 == 2
     assert _group_size(plans, jobs=1) > 2
     assert _group_size(plans[:5], jobs=2) == 1  # too few chunks to share: one per task
+
+
+_THP_STATE = (
+    "import ctypes, sys; from serving import batch; {call}; "
+    "sys.stdout.write(str(ctypes.CDLL(None).prctl(42, 0, 0, 0, 0)))"  # PR_GET_THP_DISABLE
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and prctl are Linux's")
+@pytest.mark.parametrize(
+    ("call", "kept"),
+    [("batch._keep_freed_memory()", "1"), ("batch.score_folder", "0")],
+)
+def test_only_worker_processes_change_their_memory_settings(call, kept):
+    """Workers keep freed memory (no huge pages among the settings); importing changes nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", _THP_STATE.format(call=call)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == kept
+
+
+def test_parallel_workers_are_told_they_are_workers(tmp_path, world_dir, scorer, monkeypatch):
+    """The parallel path asks each worker to keep its freed memory; the one-process path not."""
+    real = batch_module._score_tasks
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def spy(*args, worker=False, **kwargs):  # runs in the workers too: it leaves files behind
+        (marks / f"{os.getpid()}-{len(list(marks.iterdir()))}").write_text(str(worker))
+        return real(*args, worker=worker, **kwargs)
+
+    monkeypatch.setattr(batch_module, "_score_tasks", spy)
+    score_folder(world_dir, tmp_path / "one.parquet", scorer, chunk_size=40, jobs=1)
+    assert {f.read_text() for f in marks.iterdir()} == {"False"}
+    for f in marks.iterdir():
+        f.unlink()
+    score_folder(world_dir, tmp_path / "two.parquet", scorer, chunk_size=20, jobs=2)
+    assert {f.read_text() for f in marks.iterdir()} == {"True"}
+    assert all(int(f.name.split("-")[0]) != os.getpid() for f in marks.iterdir())
