@@ -166,6 +166,40 @@ _EMOJI_PY = re.compile(_EMOJI)
 _FEW_TEXTS = 512
 
 
+def _words_of(text: str) -> str:
+    """What :func:`_words` gives for one case-folded str."""
+    return _REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", text)).strip()
+
+
+def _token_words(token: str) -> str:
+    """The words of one whitespace-free token, single-spaced, plus a trailing space; "" if none."""
+    words = " ".join(_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", token)).split())
+    return words + " " if words else ""
+
+
+def _words_by_token(norm: list[str]) -> list[str]:
+    """:func:`_words_of` of each text, from its single-spaced form (``" ".join(t.split())``),
+    each distinct token worked out once.
+
+    Comment texts are a few thousand distinct words recombined, so there are far fewer distinct
+    tokens than texts. The result is the same: whitespace is "not words" (removed), and an
+    @mention ends at whitespace, so each token's words do not depend on its neighbours; a run
+    of equal letters lies within one word, so squeezing repeats token by token squeezes the
+    same runs; and the text's words are its tokens' words joined by single spaces.
+    """
+    # No token holds a space: splitting all texts joined gives every token ("" for a blank).
+    piece = {token: _token_words(token) for token in set(" ".join(norm).split(" "))}
+    piece[""] = ""
+    # Every non-empty piece ends with the one space that separates it from the next.
+    return ["".join(map(piece.__getitem__, t.split(" ")))[:-1] for t in norm]
+
+
+def _generic_of(words: list[str]) -> dict[str, bool]:
+    """Whether each distinct words string is generic praise (non-empty, only listed phrases)."""
+    # Texts that differ only in emoji, punctuation or spacing share their words: one match each.
+    return {w: bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in dict.fromkeys(words)}
+
+
 def _where(arr: pa.Array, pattern: str, *, regex: bool) -> np.ndarray:
     """Boolean mask of the texts ``arr`` containing ``pattern`` (False for null)."""
     hit = (pc.match_substring_regex if regex else pc.match_substring)(arr, pattern)
@@ -214,11 +248,11 @@ def _classify(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
     else:
         # One list pass per step instead of the pandas wrappers, same patterns.
         n = len(texts)
-        words_l = [_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", t)).strip() for t in texts]
+        # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
+        norm_l = [" ".join(t.split()) for t in texts]
+        words_l = _words_by_token(norm_l) if n > _FEW_TEXTS else list(map(_words_of, texts))
         has_words = np.fromiter(map(bool, words_l), dtype=bool, count=n)
-        generic = np.fromiter(
-            (bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in words_l), dtype=bool, count=n
-        )
+        generic = np.fromiter(map(_generic_of(words_l).__getitem__, words_l), bool, n)
         if arr is None:
             # Every emoji is outside ASCII; "@" starts every mention.
             has_emoji = np.fromiter(
@@ -237,9 +271,8 @@ def _classify(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
             has_emoji = _where(arr, _EMOJI, regex=True)
             has_mention = _search(texts, _MENTION_PY, _where(arr, "@", regex=False))
             spam = _search(texts, _SPAM, _where(arr, _SPAM_CANDIDATE, regex=True))
-        # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
         norm = np.empty(n, dtype=object)
-        norm[:] = [" ".join(t.split()) for t in texts]
+        norm[:] = norm_l
     mention_only = has_mention & ~has_words
     emoji_only = has_emoji & ~has_words & ~has_mention
     punct_only = ~has_words & ~has_mention & ~has_emoji
@@ -484,6 +517,24 @@ def _distinct_per_creator(codes: np.ndarray, values: np.ndarray, size: int) -> n
     return np.where(counts > 0, counts, np.nan)
 
 
+def _duplicated_per_creator(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Rows per creator code whose value occurs more than once for that creator, as float64.
+
+    Sorting the (creator, value) keys makes each repeated pair a run; a run of k > 1 rows adds
+    k to its creator. No per-row inverse is needed, only run lengths: whole counts, so the sums
+    are exactly those of adding 1.0 per duplicated row.
+    """
+    key = np.sort(_pair_key(codes, values))
+    new = np.ones(len(key), dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = run_lengths(starts, len(key))
+    many = counts > 1
+    owners = key[starts[many]] // _KEY_WIDTH
+    # float64 even with no rows (bincount of nothing is int64 whatever the weights)
+    return np.bincount(owners, weights=counts[many], minlength=size).astype("float64")
+
+
 def comment_features(
     comments: pd.DataFrame | None,
     posts: pd.DataFrame | None,
@@ -595,12 +646,7 @@ def comment_features(
             out[name] = share(cls[col])
 
         norm_codes = pd.factorize(norm)[0].astype("int64")
-        _, inverse, counts = np.unique(
-            _pair_key(text_owner, norm_codes[take]), return_inverse=True, return_counts=True
-        )
-        dup = np.zeros(len(take))
-        dup[counts[inverse] > 1] = 1.0
-        total = np.bincount(text_owner, weights=dup, minlength=size)
+        total = _duplicated_per_creator(text_owner, norm_codes[take], size)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["cmt_duplicate_share"] = np.where(n_text > 0, total / np.maximum(n_text, 1), np.nan)
 

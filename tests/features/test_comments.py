@@ -425,3 +425,53 @@ def test_few_and_many_texts_are_classified_alike():
     assert few.loc[1, "emoji_only"] == 1.0 and few.loc[2, "mention_only"] == 1.0
     alike = classify_texts(pd.Series(many, dtype=object)).iloc[: len(texts)]
     assert_frame_equal(alike, few)
+
+
+def test_every_whitespace_character_is_not_words():
+    # Words are worked out token by token only because whitespace is never part of a word.
+    spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
+    assert len(spaces) > 20
+    for ch in spaces:
+        assert comments_module._NOT_WORDS_PY.fullmatch(ch), hex(ord(ch))
+
+
+# Letters that repeat, mention and underscore pieces, emoji, combining marks and several kinds of
+# whitespace: everything that decides where words start, end and squeeze.
+_WORD_CHARS = st.sampled_from(
+    list("aabcoow_.@!?'-é")
+    + ["\u0301", "\u093e", "\u0645", "\u0627", "😍", "🔥", "\ufe0f", "\u200d", "👍🏽"]
+    + [" ", "  ", "\t", "\n", "\u00a0", "\u2003", "\u3000", "\x1c", "\x85"]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(texts=st.lists(st.lists(_WORD_CHARS, max_size=14).map("".join), max_size=12))
+def test_words_by_token_equal_words_by_text(texts):
+    norm = [" ".join(t.split()) for t in texts]
+    expected = [comments_module._words_of(t) for t in texts]
+    assert comments_module._words_by_token(norm) == expected
+    # and both are what the pandas string methods give
+    if texts:
+        assert comments_module._words(pd.Series(texts, dtype=object)).tolist() == expected
+
+
+def test_words_by_token_by_hand():
+    norm = ["wooow nice!! pic 😍", "@anna.b  hi", "", "...", "so_cool @x"]
+    norm = [" ".join(t.split()) for t in norm]
+    assert comments_module._words_by_token(norm) == ["wow nice pic", "hi", "", "", "so col"]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5)), max_size=40),
+    size=st.integers(5, 7),
+)
+def test_duplicated_per_creator_counts_each_duplicated_row(pairs, size):
+    codes = np.array([c for c, _ in pairs], dtype="int64")
+    values = np.array([v for _, v in pairs], dtype="int64")
+    expected = np.zeros(size)
+    for c, v in pairs:  # a row counts when its (creator, value) pair occurs more than once
+        expected[c] += 1.0 if pairs.count((c, v)) > 1 else 0.0
+    got = comments_module._duplicated_per_creator(codes, values, size)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, expected)
