@@ -21,6 +21,7 @@ were SRF's strongest features.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -224,9 +225,10 @@ def _text_stats(
     The column is converted to Arrow once and its bytes are read with NumPy: in a str of ASCII
     bytes only, characters are bytes, digits are the bytes 0-9 (what Python's ``\d`` matches
     there) and whitespace is what ``str.isspace`` accepts there (tab to carriage return, the
-    separators 0x1C-0x1F, space), digits summed per row with one ``reduceat``. Rows with other
-    bytes (other scripts, emoji) are measured with Arrow's string kernels, counting ``\p{Nd}``
-    (the class Python's ``\d`` matches in str patterns).
+    separators 0x1C-0x1F, space), digits counted per row from a running count of the digit
+    bytes (:func:`_running_count`). Rows with other bytes (other scripts, emoji) are measured
+    with Arrow's string kernels, counting ``\p{Nd}`` (the class Python's ``\d`` matches in str
+    patterns).
     """
     n = len(df)
     if col not in df.columns:
@@ -255,12 +257,7 @@ def _text_stats(
 
     def per_row(mask: np.ndarray) -> np.ndarray:
         """Bytes of each row where ``mask`` is True (0 for an empty row)."""
-        # Differences of a running count at the row offsets: about 5 times faster than
-        # ``np.add.reduceat`` over millions of short rows, and right for empty rows as is.
-        dtype = np.int32 if len(mask) < np.iinfo(np.int32).max else np.int64
-        running = np.zeros(len(mask) + 1, dtype=dtype)
-        np.cumsum(mask, dtype=dtype, out=running[1:])
-        return (running[offsets[1:]] - running[starts]).astype(np.int64)
+        return np.diff(_running_count(mask, offsets))
 
     digits = per_row((data - np.uint8(0x30)) < 10).astype("float64")
     length = nbytes.astype("float64")
@@ -268,8 +265,8 @@ def _text_stats(
     if want_present:
         # A row starting with an ASCII byte that is not whitespace is present; the few others
         # (empty, leading blank, another script) are decided by ``str.isspace`` itself.
-        first = np.zeros(n, dtype=np.uint8)
-        first[~empty] = data[starts[~empty]]
+        # Each row's first byte; an empty row reads its neighbour's, and is not "sure" anyway.
+        first = data[np.minimum(starts, len(data) - 1)] if len(data) else np.zeros(n, np.uint8)
         sure = ~empty & (first < 0x80) & ((first - np.uint8(0x09)) >= 5)
         sure &= (first - np.uint8(0x1C)) >= 5
         present = sure.astype("float64")
@@ -278,15 +275,38 @@ def _text_stats(
             texts = arr.take(pa.array(check)).to_pylist()
             # str.isspace is False for "": "present" is "non-empty and not all whitespace".
             present[check] = [bool(t) and not t.isspace() for t in texts]
-    other = np.flatnonzero(per_row(data >= 0x80) > 0) if (data >= 0x80).any() else []
+    high = data >= 0x80
+    other = np.flatnonzero(per_row(high) > 0) if high.any() else []
     if len(other):
         sub = arr.take(pa.array(other))
         length[other] = pc.utf8_length(sub).to_numpy(zero_copy_only=False)
         digits[other] = pc.count_substring_regex(sub, r"\p{Nd}").to_numpy(zero_copy_only=False)
-    length[~valid] = digits[~valid] = np.nan
-    if want_present:
-        present[~valid] = np.nan
+    if arr.null_count:
+        unknown = ~valid
+        for values in (length, digits) if present is None else (length, digits, present):
+            np.copyto(values, np.nan, where=unknown)
     return length, digits, present
+
+
+# Bits set in the first r bits (most significant first, as ``np.packbits`` packs) of a byte.
+_LEADING_BITS = np.array([(0xFF << (8 - r)) & 0xFF for r in range(8)], dtype=np.uint8)
+
+
+def _running_count(mask: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``np.count_nonzero(mask[:p])`` for each ``p`` of ``positions`` (int64, 0 <= p <= len).
+
+    The mask is packed 8 rows to a byte and counted a byte at a time (``np.bitwise_count``), so
+    the running sum runs over an eighth of the rows; a position inside a byte adds the set bits
+    before it. Exact integers, as a running sum over every row gives, at about a third of its
+    cost over millions of bytes of text.
+    """
+    packed = np.packbits(mask)
+    # A zero byte at the end: a position equal to len(mask) may point one byte past the data.
+    packed = np.append(packed, np.uint8(0))
+    running = np.zeros(len(packed) + 1, dtype=np.int64)
+    np.cumsum(np.bitwise_count(packed), dtype=np.int64, out=running[1:])
+    byte = positions >> 3
+    return running[byte] + np.bitwise_count(packed[byte] & _LEADING_BITS[positions & 7])
 
 
 def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -328,8 +348,9 @@ def _account_block(accounts: pd.DataFrame) -> np.ndarray:
     n = len(accounts)
     name_len, name_digits = _lengths_and_digits(accounts, "username")
     known = ~np.isnan(name_len)
-    name_len = np.where(known, name_len, _num(accounts, "username_length"))
-    name_digits = np.where(known, name_digits, _num(accounts, "username_digit_count"))
+    if not known.all():  # every name given (the usual sample): the counts are not read
+        name_len = np.where(known, name_len, _num(accounts, "username_length"))
+        name_digits = np.where(known, name_digits, _num(accounts, "username_digit_count"))
     with np.errstate(divide="ignore", invalid="ignore"):
         digit_share = np.where(name_len > 0, name_digits / name_len, np.nan)
     digit_share = np.where(
@@ -399,7 +420,11 @@ def _present(names: pd.Series) -> np.ndarray:
 
 def _flag(condition: np.ndarray, source: np.ndarray) -> np.ndarray:
     """``condition`` as 1.0/0.0, NaN where ``source`` is unknown."""
-    return np.where(np.isnan(source), np.nan, condition.astype("float64"))
+    out = condition.astype("float64")
+    unknown = np.isnan(source)
+    if unknown.any():
+        np.copyto(out, np.nan, where=unknown)
+    return out
 
 
 def estimate_fake_share(
@@ -543,10 +568,16 @@ def likelihood_fake_share(
         prob, codes = prob[ok], codes[ok]
     # Isotonic calibration gives exact 0s and 1s: keep every ratio finite and positive.
     q = np.clip(prob, 1e-6, 1.0 - 1e-6)
-    d = q / (1.0 - q) * ((1.0 - prior) / prior) - 1.0  # lam - 1
+    # d = q / (1 - q) * ((1 - prior) / prior) - 1 = lam - 1, computed in place (the same
+    # operations in the same order, so the same bits) to save a temporary per operation.
+    d = np.subtract(1.0, q)
+    np.divide(q, d, out=d)
+    d *= (1.0 - prior) / prior
+    d -= 1.0
     n = np.bincount(codes, minlength=size)
     g0 = np.bincount(codes, weights=d, minlength=size)  # l'(0)
-    g1 = np.bincount(codes, weights=d / (1.0 + d), minlength=size)  # l'(1)
+    buf = np.add(d, 1.0)
+    g1 = np.bincount(codes, weights=np.divide(d, buf, out=buf), minlength=size)  # l'(1)
     active = (n > 0) & (g0 > 0.0) & (g1 < 0.0)
     # Start at the mean probability: near the answer unless the share is far from the prior.
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -554,16 +585,22 @@ def likelihood_fake_share(
     share = np.where(g0 <= 0.0, 0.0, np.where(g1 >= 0.0, 1.0, start))
     lo, hi = np.zeros(size), np.ones(size)
     d_all, codes_all = d, codes
+    if size == 1 and active[0]:
+        # One creator (an HTTP request): the same steps on Python floats, without a dozen
+        # NumPy calls on arrays of one value per step.
+        share = np.array([_newton_one(d, codes, float(share[0]), tol, max_iter, buf)])
+        active[0] = False
     for _ in range(max_iter):
         if not active.any():
             break
-        if n[active].sum() < 0.5 * len(d):
-            # Most creators are done: iterate on the rows of the rest only.
+        if n[active].sum() < _SUBSET_SHARE * len(d):
+            # Many creators are done: iterate on the rows of the rest only (a subset keeps
+            # each creator's rows in order, so its sums are the same).
             rows = np.flatnonzero(active[codes])
             d, codes = d[rows], codes[rows]
-        r = d / (1.0 + share[codes] * d)
+        r = _ratio(d, share, codes, buf[: len(d)])
         g = np.bincount(codes, weights=r, minlength=size)
-        h = np.bincount(codes, weights=r * r, minlength=size)
+        h = np.bincount(codes, weights=np.multiply(r, r, out=r), minlength=size)
         lo = np.where(active & (g > 0.0), share, lo)
         hi = np.where(active & (g < 0.0), share, hi)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -572,12 +609,57 @@ def likelihood_fake_share(
         done = np.abs(step - share) <= tol
         share = np.where(active, step, share)
         active &= ~done
-    r = d_all / (1.0 + share[codes_all] * d_all)
-    info = np.bincount(codes_all, weights=r * r, minlength=size)
+    r = _ratio(d_all, share, codes_all, buf)
+    info = np.bincount(codes_all, weights=np.multiply(r, r, out=r), minlength=size)
     with np.errstate(divide="ignore"):
         se = 1.0 / np.sqrt(info)
     none = n == 0
     return np.where(none, np.nan, share), np.where(none, np.nan, se)
+
+
+# Newton steps run on the rows of unfinished creators only once these hold fewer than this
+# share of the rows iterated so far: selecting them costs about a third of a step.
+_SUBSET_SHARE = 0.75
+
+
+def _newton_one(
+    d: np.ndarray, codes: np.ndarray, share: float, tol: float, max_iter: int, buf: np.ndarray
+) -> float:
+    """:func:`likelihood_fake_share`'s bracketed Newton steps for one creator (codes all 0).
+
+    Every value is what the vectorised loop computes for that creator, operation for
+    operation: the sums come from the same ``np.bincount`` over the rows in order, and Python
+    floats are the same IEEE doubles as NumPy's. ``g / h`` with ``h == 0`` (never met: ``h`` is a
+    sum of squares of nonzero ratios) is NaN or infinite there, so the step is a bisection.
+    """
+    lo, hi = 0.0, 1.0
+    for _ in range(max_iter):
+        r = np.multiply(d, share, out=buf)  # d / (1.0 + share * d), as _ratio computes it
+        r += 1.0
+        np.divide(d, r, out=r)
+        g = float(np.bincount(codes, weights=r, minlength=1)[0])
+        h = float(np.bincount(codes, weights=np.multiply(r, r, out=r), minlength=1)[0])
+        if g > 0.0:
+            lo = share
+        elif g < 0.0:
+            hi = share
+        step = share + g / h if h != 0.0 else math.nan
+        if not lo < step < hi:
+            step = 0.5 * (lo + hi)
+        done = abs(step - share) <= tol
+        share = step
+        if done:
+            break
+    return share
+
+
+def _ratio(d: np.ndarray, share: np.ndarray, codes: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``d / (1.0 + share[codes] * d)`` per row, written into ``out``: the same bits, without
+    a temporary array per operation."""
+    np.take(share, codes, out=out)
+    out *= d
+    out += 1.0
+    return np.divide(d, out, out=out)
 
 
 def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
@@ -585,20 +667,116 @@ def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, n
     codes = creator_codes(ids, audience["creator_id"])
     keep = codes >= 0
     if "follower_id" in audience.columns:
-        # The same follower listed twice would be counted twice in every share. Pairs as int64
-        # keys (creator code, follower code) instead of a two-column duplicated(): rows of
-        # unknown creators get negative keys, and are dropped anyway.
-        follower, uniques = pd.factorize(
-            audience["follower_id"].to_numpy()
-        )  # missing -> -1, never a dup
-        # Every present follower id distinct (the usual sample): no pair can repeat, and the
-        # hash pass over the pairs is skipped.
-        if len(uniques) < int(np.count_nonzero(follower >= 0)):
-            key = codes.astype("int64") * np.int64(len(uniques) + 1) + follower
-            keep &= ~(pd.Series(key).duplicated().to_numpy() & (follower >= 0))
+        # The same follower listed twice would be counted twice in every share.
+        keep &= ~_repeated_pairs(codes, audience["follower_id"].to_numpy())
     # Most samples have no row to drop: no copy of the table then.
     rows = audience if keep.all() else audience[keep]
     return rows, codes[keep]
+
+
+# From this many rows, repeated (creator, follower) pairs are first looked for by hashing the
+# ids' bytes; below it the hash table of the ids is cheaper than that method's fixed cost.
+_HASH_PAIR_ROWS = 4096
+
+
+def _repeated_pairs(codes: np.ndarray, followers: np.ndarray) -> np.ndarray:
+    """True for a row whose (creator code, present follower id) pair an earlier row has.
+
+    Rows without a follower id are never marked; rows of unknown creators (negative codes)
+    may be or not, as the caller drops them anyway. Follower ids recur across the creators of
+    a batch (one account follows several), so the ids are not distinct even when no pair
+    repeats; hashing the ids of half a million rows into one table cost about 60 ms a batch
+    chunk. Large inputs first give every pair a 64-bit key from the id's UTF-8 bytes
+    (:func:`_pair_keys`): equal pairs have equal keys, so pairs with a key of their own cannot
+    repeat, and only the rows sharing a key (usually none) go through the exact look-up, with
+    their order kept, so the first of each pair is kept as before.
+    """
+    rows = None
+    if len(codes) >= _HASH_PAIR_ROWS:
+        keys = _pair_keys(codes, followers)
+        if keys is not None:
+            ordered = np.sort(keys)
+            shared = ordered[1:][ordered[1:] == ordered[:-1]]
+            if not len(shared):
+                return np.zeros(len(codes), dtype=bool)
+            rows = np.flatnonzero(np.isin(keys, shared))
+    sub_codes = codes if rows is None else codes[rows]
+    sub_followers = followers if rows is None else followers[rows]
+    # Pairs as int64 keys (creator code, follower code) instead of a two-column duplicated():
+    # rows of unknown creators get negative keys, and are dropped by the caller anyway.
+    follower, uniques = pd.factorize(sub_followers)  # missing -> -1, never a repeat
+    # Every present follower id distinct (a one-creator sample): no pair can repeat, and the
+    # hash pass over the pairs is skipped.
+    if len(uniques) == int(np.count_nonzero(follower >= 0)):
+        repeated = np.zeros(len(sub_codes), dtype=bool)
+    else:
+        key = sub_codes.astype("int64") * np.int64(len(uniques) + 1) + follower
+        repeated = pd.Series(key).duplicated().to_numpy() & (follower >= 0)
+    if rows is None:
+        return repeated
+    out = np.zeros(len(codes), dtype=bool)
+    out[rows] = repeated
+    return out
+
+
+# Odd 64-bit multipliers (from splitmix64) weighing the parts of a pair's key.
+_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93]
+    + [0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3],
+    dtype=np.uint64,
+)
+# Low bytes kept of a little-endian 8-byte word holding r bytes of a str (r = 0 .. 8).
+_LOW_BYTES = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [2**64 - 1], dtype=np.uint64)
+# Bytes of an id that enter its key (8 per word, one multiplier each); longer ids share keys
+# more often, and those are checked exactly.
+_KEY_WORDS = len(_MIX) - 2
+
+
+def _pair_keys(codes: np.ndarray, followers: np.ndarray) -> np.ndarray | None:
+    """A uint64 key per row of known creator and present str follower id: equal pairs, equal keys.
+
+    The key is a weighted sum (modulo 2^64, odd weights) of the creator code, the id's length in
+    UTF-8 bytes and its first bytes, read 8 at a time from the Arrow buffer of the ids. Rows of
+    unknown creators and rows without an id get distinct keys of their own. None when Arrow
+    cannot take the ids as text (non-str cells): the caller hashes them instead.
+    """
+    n = len(codes)
+    try:
+        arr = pa.array(followers, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8)
+        if data_buf is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    nbytes = np.diff(offsets)
+    starts = offsets[:-1] - offsets[0]
+    words = min(int(nbytes.max(initial=0) + 7) // 8, _KEY_WORDS)
+    # Zero bytes after the data, so that every 8-byte read stays inside the array, and the
+    # bytes read as one little-endian uint64 starting at every byte.
+    padded = np.concatenate([data[offsets[0] : offsets[-1]], np.zeros(8 * words + 8, np.uint8)])
+    at_byte = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    key = nbytes.astype(np.uint64) * _MIX[0]
+    key += codes.astype(np.uint64) * _MIX[1]
+    left = nbytes
+    for w in range(words):
+        # Bytes past the row's end are zeroed: the key depends on the row's own bytes only.
+        word = at_byte[starts + 8 * w]
+        word &= _LOW_BYTES[np.clip(left, 0, 8)]
+        word *= _MIX[2 + w]
+        key += word
+        left = left - 8
+    # Distinct keys (at the top of the range) for rows that cannot repeat; a key of another
+    # row landing there only costs an exact check.
+    alone = codes < 0
+    if arr.null_count:
+        alone |= ~arr.is_valid().to_numpy(zero_copy_only=False)
+    if alone.any():
+        key[alone] = np.uint64(2**63) + np.arange(int(alone.sum()), dtype=np.uint64)
+    return key
 
 
 def fake_share_table(
@@ -647,9 +825,11 @@ def _scored(
                 f"account model returned {prob.shape[0]} probabilities for {len(acc)} accounts"
             )
     ok = ~np.isnan(prob)
-    n = np.bincount(codes[ok], minlength=size).astype("float64")
-    k = np.bincount(codes[ok], weights=prob[ok] >= model.threshold, minlength=size)
-    psum = np.bincount(codes[ok], weights=prob[ok], minlength=size)
+    # Every account scored (the usual case): no copies of the codes and probabilities.
+    sc, sp = (codes, prob) if ok.all() else (codes[ok], prob[ok])
+    n = np.bincount(sc, minlength=size).astype("float64")
+    k = np.bincount(sc, weights=sp >= model.threshold, minlength=size)
+    psum = np.bincount(sc, weights=sp, minlength=size)
     share, se = likelihood_fake_share(prob, codes, size, model.prior)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(n > 0, psum / n, np.nan)
@@ -677,11 +857,24 @@ def _share_table(ids: pd.Index, scored: dict[str, np.ndarray], model: AccountMod
     )
 
 
-def _group_mean(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
-    """Mean of the known (non-NaN) values per creator code; NaN where none is known."""
+def _group_mean(
+    values: np.ndarray, codes: np.ndarray, size: int, counts: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean of the known (non-NaN) values per creator code; NaN where none is known.
+
+    ``counts`` may give ``np.bincount(codes, minlength=size)`` when the caller has it: it is
+    the count of known values when every value is known.
+    """
     ok = ~np.isnan(values)
-    cnt = np.bincount(codes[ok], minlength=size)
-    tot = np.bincount(codes[ok], weights=values[ok], minlength=size)
+    if ok.all():
+        cnt = np.bincount(codes, minlength=size) if counts is None else counts
+        tot = np.bincount(codes, weights=values, minlength=size)
+    else:
+        # Unknown values weigh 0.0 instead of being selected out: each sum still adds the
+        # known values in row order, and adding 0.0 to a sum that starts at 0.0 never changes
+        # it, so the sums are the same bits, without two copies of the selected rows.
+        cnt = np.bincount(codes, weights=ok, minlength=size)
+        tot = np.bincount(codes, weights=np.where(ok, values, 0.0), minlength=size)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
@@ -717,11 +910,12 @@ def audience_features(
     block = _account_block(rows)
     # The block's rows by name: a frame (and a column look-up per trait) only for the model.
     acc = dict(zip(ACCOUNT_FEATURES, block, strict=True))
-    n = np.bincount(codes, minlength=size).astype("float64")
+    counts = np.bincount(codes, minlength=size)
+    n = counts.astype("float64")
     out["aud_n_sampled"] = np.where(n > 0, n, np.nan)
 
     def trait(values: np.ndarray) -> np.ndarray:
-        return _group_mean(values, codes, size)
+        return _group_mean(values, codes, size, counts)
 
     out["aud_mass_follower_share"] = trait(acc["acc_mass_follower"])
     out["aud_no_pic_share"] = trait(1.0 - acc["acc_has_pic"])
@@ -730,7 +924,10 @@ def audience_features(
     digits = acc["acc_username_digits"]
     share = acc["acc_username_digit_share"]
     # A digit share is enough to tell "has digits" when the count is not given.
-    has_digits = np.where(np.isnan(digits), _flag(share > 0, share), _flag(digits > 0, digits))
+    has_digits = _flag(digits > 0, digits)
+    no_count = np.isnan(digits)
+    if no_count.any():
+        has_digits = np.where(no_count, _flag(share > 0, share), has_digits)
     out["aud_digit_name_share"] = trait(has_digits)
     bio = acc["acc_bio_length"]
     out["aud_empty_bio_share"] = trait(_flag(bio == 0, bio))

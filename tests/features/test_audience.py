@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
+from features import audience
 from features.audience import (
     ACCOUNT_FEATURES,
     FEATURES,
@@ -452,3 +453,118 @@ def test_account_features_frame_is_a_fresh_block_of_the_inputs():
     out.loc[:, :] = -1.0
     assert_frame_equal(acc, before)
     assert not np.shares_memory(out.to_numpy(), acc["media_count"].to_numpy())
+
+
+@given(
+    mask=st.lists(st.booleans(), max_size=70),
+    cuts=st.lists(st.integers(0, 70), max_size=12),
+)
+def test_running_count_counts_the_set_rows_before_each_position(mask, cuts):
+    # Packed a byte at a time: positions inside a byte, on its edges and at the very end.
+    m = np.array(mask, dtype=bool)
+    positions = np.array(sorted({min(c, len(m)) for c in cuts} | {0, len(m)}), dtype=np.int64)
+    got = audience._running_count(m, positions)
+    assert got.dtype == np.int64
+    assert got.tolist() == [int(np.count_nonzero(m[:p])) for p in positions]
+
+
+def _pair_reference(codes: np.ndarray, followers: list) -> np.ndarray:
+    """Rows repeating an earlier row's (creator, present follower) pair, known creators only."""
+    seen, out = set(), []
+    for c, f in zip(codes.tolist(), followers, strict=True):
+        present = f is not None and not (isinstance(f, float) and math.isnan(f))
+        out.append(c >= 0 and present and (c, f) in seen)
+        if c >= 0 and present:
+            seen.add((c, f))
+    return np.array(out, dtype=bool)
+
+
+_IDS = st.one_of(
+    st.none(),
+    st.just(math.nan),
+    st.sampled_from(["", "a", "f1", "f2", "u1234567", "u12345678", "é", "😀x"]),
+    # Longer than the bytes a key reads: ids that differ only after them share a key.
+    st.sampled_from(["x" * 40 + "1", "x" * 40 + "2", "y" * 16]),
+)
+
+
+@given(
+    rows=st.lists(st.tuples(st.integers(-1, 3), _IDS), max_size=40),
+    hashed=st.booleans(),
+)
+def test_repeated_pairs_match_a_set_of_seen_pairs(rows, hashed):
+    # Both ways (hash table of the ids; keys from their bytes, then the exact check) mark the
+    # same rows: every later copy of a (creator, follower) pair, never a missing id.
+    codes = np.array([c for c, _ in rows], dtype=np.int64)
+    followers = np.array([f for _, f in rows] + [0], dtype=object)[:-1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(audience, "_HASH_PAIR_ROWS", 0 if hashed else 10**9)
+        got = audience._repeated_pairs(codes, followers)
+    want = _pair_reference(codes, list(followers))
+    known = codes >= 0  # unknown creators' rows are dropped by the caller whatever the mark
+    np.testing.assert_array_equal(got[known], want[known])
+
+
+def test_pair_keys_equal_for_equal_pairs_distinct_for_rows_that_cannot_repeat():
+    codes = np.array([0, 0, 1, 0, -1, -1, 0, 0, 0])
+    ids = np.array(["abc", "abc", "abc", "abd", "abc", "abc", None, None, "u" * 9], dtype=object)
+    keys = audience._pair_keys(codes, ids)
+    assert keys[0] == keys[1]  # the same pair
+    assert len({int(k) for k in keys[1:]}) == len(keys) - 1  # everything else distinct
+    # Ids Arrow cannot take as text: no keys, the caller hashes the ids instead.
+    assert audience._pair_keys(codes[:2], np.array([1, 2], dtype=object)) is None
+
+
+def test_repeated_pairs_on_a_batch_sized_sample_with_shared_and_repeated_followers():
+    # Above the size where keys are used: followers shared across creators are not repeats,
+    # a follower listed twice for one creator is, whichever path finds it.
+    rng = np.random.default_rng(11)
+    n = 3 * audience._HASH_PAIR_ROWS
+    codes = np.sort(rng.integers(-1, 300, n))
+    followers = np.array([f"u{v}" for v in rng.integers(0, 2_000, n)], dtype=object)
+    followers[rng.random(n) < 0.01] = None
+    got = audience._repeated_pairs(codes, followers)
+    want = _pair_reference(codes, list(followers))
+    assert want[codes >= 0].sum() > 10  # the sample does repeat some pairs
+    np.testing.assert_array_equal(got[codes >= 0], want[codes >= 0])
+    unique = np.array([f"u{i}" for i in range(n)], dtype=object)
+    assert not audience._repeated_pairs(codes, unique).any()
+
+
+@given(
+    st.lists(
+        st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 0.27, math.nan])),
+        min_size=1,
+        max_size=60,
+    ),
+    st.floats(0.05, 0.95),
+)
+def test_likelihood_share_of_one_creator_is_its_share_in_a_batch(probs, prior):
+    # A one-creator call takes its own steps on Python floats: the same bits as the creator
+    # gets among others (which never change a creator's values).
+    prob = np.array(probs)
+    alone = likelihood_fake_share(prob, np.zeros(len(prob), dtype=np.int64), 1, prior)
+    other = np.linspace(0.05, 0.95, 7)
+    batch = likelihood_fake_share(
+        np.concatenate([other, prob]),
+        np.repeat(np.array([0, 1]), [len(other), len(prob)]),
+        2,
+        prior,
+    )
+    for a, b in zip(alone, batch, strict=True):
+        np.testing.assert_array_equal(a.view(np.int64), b[1:].view(np.int64))
+
+
+@given(st.lists(st.sampled_from([0.0, 1.0, 0.1, 0.7, 3.5, math.nan]), max_size=30))
+def test_group_mean_weighs_unknown_values_out_to_the_same_bits(values):
+    # Unknown values weigh 0.0 instead of being selected out: bit for bit the mean of the
+    # known values, summed in row order; NaN for a creator without a known value.
+    v = np.array(values, dtype="float64")
+    codes = np.arange(len(v)) % 3
+    got = audience._group_mean(v, codes, 4)
+    ok = ~np.isnan(v)
+    cnt = np.bincount(codes[ok], minlength=4)
+    tot = np.bincount(codes[ok], weights=v[ok], minlength=4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
