@@ -11,7 +11,9 @@ Lao, Khmer and Myanmar, which are written without spaces (the CJK bigram scheme 
 ``CJKAnalyzer``). Words inside a hashtag count ``hashtag_weight`` times, words inside a mention
 are dropped. Tokenising and hashing are vectorised over the whole batch with NumPy: character
 n-grams through scikit-learn's ``TfidfVectorizer`` manage about 530 creators/s on one core, and a
-per-token Python loop cannot reach the >= 10,000 creators/s this builder needs.
+per-token Python loop cannot reach the >= 10,000 creators/s this builder needs. For a batch,
+:func:`topic_features` joins, normalises and encodes all documents once and lower-cases them
+through a code point table (:func:`_joined_shares`), with the same result to the last bit.
 
 Topic shares come from non-negative least squares against the frozen NMF topics, solved with a
 fixed number of coordinate-descent sweeps per row, so a creator's vector does not depend on which
@@ -102,6 +104,12 @@ _MAX_WORD_CHARS = 30
 # Character classes. Odd classes belong to words (letters and marks, digits); 2 is a script
 # written without spaces; whitespace ends a hashtag or mention, punctuation only ends a word.
 _SPACE, _LETTER, _NOSPACE, _DIGIT, _PUNCT, _HASH, _AT = 0, 1, 2, 3, 4, 6, 8
+# topic_features tokenises a batch from one joined text (about 9 bytes per character at once)
+# up to this many characters; longer batches go document by document, a chunk at a time.
+_JOINED_MAX_CHARS = 1 << 24
+# Up to this many tokens, _scan finds the tokens of '@' marks with one search per token
+# (fewer NumPy calls); above it, from the marks (less work when mentions are few).
+_FEW_TOKENS = 4096
 _NOSPACE_RANGES = (
     (0x0E00, 0x0EFF),  # Thai, Lao
     (0x1000, 0x109F),  # Myanmar
@@ -182,6 +190,50 @@ def _documents(
     max_bio_chars: int = MAX_BIO_CHARS,
 ) -> tuple[pd.Index, np.ndarray]:
     """:func:`creator_documents` as (creator_id index, object array of str), no Series made."""
+    ids, code, text, last = _pieces(
+        creators,
+        posts,
+        as_of,
+        max_captions=max_captions,
+        max_caption_chars=max_caption_chars,
+        max_bio_chars=max_bio_chars,
+    )
+    return ids, _joined_documents(len(ids), code, text, last)
+
+
+def _joined_documents(n: int, code: np.ndarray, text: list[str], last: np.ndarray) -> np.ndarray:
+    """Object array of each creator's document from :func:`_pieces` ("" without text)."""
+    # Join each creator's pieces with newlines in one C-level pass: mark the last piece of each
+    # creator with a record separator, join everything, split on it. A record separator that is
+    # already inside the text would misalign the split (more pieces than creators), so such
+    # text loses it first.
+    # Pieces and separators interleaved in one list: no concatenated str per piece.
+    joined: list = [None] * (2 * len(text))
+    joined[0::2] = text
+    joined[1::2] = _SEPARATORS[last.view(np.uint8)].tolist()
+    pieces = "".join(joined).split("\x1e")
+    if len(pieces) != int(last.sum()) + 1:
+        joined[0::2] = [t.replace("\x1e", " ") for t in text]
+        pieces = "".join(joined).split("\x1e")
+    docs = np.full(n, "", dtype=object)
+    docs[code[last]] = pieces[:-1]
+    return docs
+
+
+def _pieces(
+    creators: pd.DataFrame,
+    posts: pd.DataFrame | None,
+    as_of: pd.Series,
+    *,
+    max_captions: int,
+    max_caption_chars: int,
+    max_bio_chars: int,
+) -> tuple[pd.Index, np.ndarray, list[str], np.ndarray]:
+    """The non-empty pieces of every document: (ids, creator position, text, last of its creator).
+
+    Pieces come in document order (by creator, the bio first, then the captions newest first);
+    ``last`` marks each creator's last piece. Creators without text have no piece.
+    """
     ids = pd.Index(creators["creator_id"], name="creator_id")
     bio = _clip(_as_text(creators["bio"]), max_bio_chars)
     codes_parts = [np.arange(len(ids), dtype=np.int64)]
@@ -198,23 +250,9 @@ def _documents(
     # stable sort on the creator alone puts the pieces in order.
     order = np.argsort(code[keep], kind="stable")
     code, text = code[keep[order]], text[keep[order]].tolist()
-    # Join each creator's pieces with newlines in one C-level pass: mark the last piece of each
-    # creator with a record separator, join everything, split on it. A record separator that is
-    # already inside the text would misalign the split (more pieces than creators), so such
-    # text loses it first.
     last = np.ones(len(code), dtype=bool)
     last[:-1] = code[1:] != code[:-1]
-    # Pieces and separators interleaved in one list: no concatenated str per piece.
-    joined: list = [None] * (2 * len(text))
-    joined[0::2] = text
-    joined[1::2] = _SEPARATORS[last.view(np.uint8)].tolist()
-    pieces = "".join(joined).split("\x1e")
-    if len(pieces) != int(last.sum()) + 1:
-        joined[0::2] = [t.replace("\x1e", " ") for t in text]
-        pieces = "".join(joined).split("\x1e")
-    docs = np.full(len(ids), "", dtype=object)
-    docs[code[last]] = pieces[:-1]
-    return ids, docs
+    return ids, code, text, last
 
 
 def _as_text(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -325,6 +363,32 @@ def _class_table() -> np.ndarray:
     return table
 
 
+@lru_cache(maxsize=1)
+def _lower_table() -> tuple[np.ndarray, str]:
+    """What ``str.lower`` makes of each code point on its own, built once per process.
+
+    Returns the table (uint32 by code point) and, as a str, the code points it cannot stand
+    for: those whose lower case is not a single code point (U+0130, which the table maps to
+    itself), and capital sigma (U+03A3), whose lower case depends on its neighbours (the one
+    context rule of ``str.lower``).
+    """
+    table = np.arange(0x110000, dtype=np.uint32)
+    # No code point from U+20000 on has a lower-case mapping (the tests check every one). One
+    # str.lower over all the others, each followed by a NUL (neither cased nor case-ignorable,
+    # so no code point sees a neighbour), instead of a call per code point: 5-10 times faster.
+    cps = table[1:0x20000]
+    spaced = np.zeros(2 * cps.size, dtype="<u4")
+    spaced[0::2] = cps
+    text = spaced.tobytes().decode("utf-32-le", "surrogatepass").lower()
+    low = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    end = np.flatnonzero(low == 0)  # the NUL after each code point's lower case
+    first = np.concatenate([[0], end[:-1] + 1])
+    one = end - first == 1
+    special = cps[~one].tolist()
+    table[1:0x20000] = np.where(one, low[first], cps)
+    return table, "".join(map(chr, special)) + "\u03a3"
+
+
 @lru_cache(maxsize=4)
 def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
     """``B_INV**j`` and ``B**j`` modulo 2**64 for j < size (uint64 arithmetic wraps)."""
@@ -351,10 +415,14 @@ def _prepare(documents: Iterable[str | None] | pd.Series) -> list[str]:
 
 def _chunks(texts: list[str], max_chars: int = 1 << 20) -> list[tuple[int, int]]:
     """Consecutive (start, stop) document ranges of about ``max_chars`` characters each."""
-    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
-    ends = np.cumsum(lens)
+    return _chunk_bounds(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), max_chars)
+
+
+def _chunk_bounds(lens: np.ndarray, max_chars: int = 1 << 20) -> list[tuple[int, int]]:
+    """:func:`_chunks` of documents of the given lengths."""
+    ends = np.cumsum(lens + 1)
     bounds = [0]
-    while bounds[-1] < len(texts):
+    while bounds[-1] < len(lens):
         base = ends[bounds[-1] - 1] if bounds[-1] else 0
         stop = int(np.searchsorted(ends, base + max_chars, side="right"))
         bounds.append(max(stop, bounds[-1] + 1))
@@ -377,8 +445,22 @@ def _tokens(
     # A separator before and after every document: every run starts and ends inside ``big``.
     big = "\x00" + "\x00".join(texts) + "\x00"
     cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    cls = _class_table()[cp]
+    # take rather than fancy indexing: the same values in about half the time.
+    cls = _class_table().take(cp)
+    doc_start = np.cumsum(lens + 1) - lens  # position of each document's first character
+    return (*_scan(cp, cls, doc_start, hashtag_weight), big)
 
+
+def _scan(
+    cp: np.ndarray, cls: np.ndarray, doc_start: np.ndarray, hashtag_weight: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tokens` of prepared text given as code points: (doc, hash, weight, start, length).
+
+    ``cls`` is the class of each code point; ``doc_start`` the position of each document's
+    first character, non-decreasing (an empty document may share the next one's). Every
+    document is preceded and followed by a whitespace separator, ``cp`` begins and ends with
+    one, and no token crosses one. Hashes do not depend on where the text sits in ``cp``.
+    """
     word = (cls & 1).view(bool)
     edges = np.flatnonzero(word[1:] != word[:-1]) + 1
     w_start, w_end = edges[0::2], edges[1::2]
@@ -405,38 +487,93 @@ def _tokens(
     length = np.concatenate([w_len, ns_len[order]])
 
     weight = np.ones(start.size)
+    n_words = w_start.size
     marks = np.flatnonzero(cls >= _HASH)
     if marks.size:
         space = np.flatnonzero(cls == _SPACE)
         stop = space[np.searchsorted(space, marks)]  # the final separator bounds every search
-        # Each mark spans the tokens after it up to the next whitespace, among the words and
-        # among the bigrams (each sorted by start): +1 at its first token, -1 after its last.
-        words, bigrams = start[: w_start.size], start[w_start.size :]
-        lo = np.concatenate(
-            [
-                np.searchsorted(words, marks, side="right"),
-                np.searchsorted(bigrams, marks, side="right") + w_start.size,
-            ]
-        )
-        hi = np.concatenate(
-            [np.searchsorted(words, stop), np.searchsorted(bigrams, stop) + w_start.size]
-        )
-        is_at = cls[marks] == _AT
-        is_at = np.concatenate([is_at, is_at])
-        size = start.size + 1
-        inside = np.bincount(lo[~is_at], minlength=size) - np.bincount(hi[~is_at], minlength=size)
-        dropped = np.bincount(lo[is_at], minlength=size) - np.bincount(hi[is_at], minlength=size)
-        weight[np.cumsum(inside[:-1]) > 0] = hashtag_weight
-        keep = np.cumsum(dropped[:-1]) == 0
-        start, length, weight = start[keep], length[keep], weight[keep]
+        # Each mark spans the tokens after it up to the next whitespace, words and bigrams
+        # alike; '#' marks weigh their tokens, '@' marks drop them.
+        is_at = cls.take(marks) == _AT
+        weight[_spanned(start, marks[~is_at], stop[~is_at])] = hashtag_weight
+        if is_at.any():
+            if start.size > _FEW_TOKENS:
+                # Mentions are few next to tokens: find their tokens from the marks.
+                keep = np.ones(start.size, dtype=bool)
+                words, bigrams = start[:n_words], start[n_words:]
+                keep[_marked(words, bigrams, marks[is_at], stop[is_at])] = False
+            else:
+                # Fewer NumPy calls, each on a few elements (one creator's text).
+                keep = ~_spanned(start, marks[is_at], stop[is_at])
+            n_words = int(np.count_nonzero(keep[:n_words]))
+            start, length, weight = start[keep], length[keep], weight[keep]
 
     inv, fwd = _powers(_pow_size(cp.size))
     prefix = np.multiply(cp, inv[: cp.size], dtype=np.uint64)
     np.cumsum(prefix, out=prefix)
-    hashes = (prefix[start + length - 1] - prefix[start - 1]) * fwd[start]
-    doc_start = np.cumsum(lens + 1) - lens  # position of each document's first character
-    doc = np.searchsorted(doc_start, start, side="right") - 1
-    return doc, hashes, weight, start, length, big
+    end = start + length
+    hashes = (prefix.take(end - 1) - prefix.take(start - 1)) * fwd.take(start)
+    # Words and bigrams are each sorted by start, so each document's tokens of a kind are one
+    # run, found by searching for the documents' starts.
+    if doc_start.size == 1:
+        return np.zeros(start.size, dtype=np.int64), hashes, weight, start, length
+    doc = np.empty(start.size, dtype=np.int64)
+    doc[:n_words] = _owners(start[:n_words], doc_start)
+    doc[n_words:] = _owners(start[n_words:], doc_start)
+    return doc, hashes, weight, start, length
+
+
+def _spanned(start: np.ndarray, mark: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Whether each token start lies inside a mark's span (mark, stop).
+
+    ``mark`` is sorted and ``stop`` is the first whitespace after each mark, so stops never
+    decrease: when any mark before a token spans it, the last mark before it does. One search
+    per token; a token never starts on a mark or a whitespace, so "before" needs no tie rule.
+    """
+    # Index 0 stands for "no mark before": a stop of 0 spans nothing.
+    last = np.searchsorted(mark, start)
+    return start < np.concatenate([np.zeros(1, stop.dtype), stop])[last]
+
+
+def _marked(
+    words: np.ndarray, bigrams: np.ndarray, mark: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """Positions in ``words`` then ``bigrams`` (token starts, each sorted) of the tokens that start
+    inside a mark's span (mark, stop): its tokens up to the next whitespace.
+
+    Each mark's tokens are found by searching for its span's ends among the token starts (a
+    token never starts on a mark or a whitespace): for few marks, cheaper than
+    :func:`_spanned`'s search per token. A token in two spans is listed twice.
+    """
+    lo = np.concatenate([words.searchsorted(mark, "right"), bigrams.searchsorted(mark, "right")])
+    hi = np.concatenate([words.searchsorted(stop), bigrams.searchsorted(stop)])
+    lo[mark.size :] += words.size
+    hi[mark.size :] += words.size
+    return _runs(lo, hi)
+
+
+def _runs(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The integers of the ranges [lo, hi), range after range (none where hi <= lo)."""
+    size = hi - lo
+    ok = size > 0
+    lo, size = lo[ok], size[ok]
+    if not lo.size:
+        return np.zeros(0, dtype=np.int64)
+    # Steps of 1, except at each range's first position: the jump from the last range's end.
+    step = np.ones(int(size.sum()), dtype=np.int64)
+    first = np.cumsum(size) - size
+    step[0] = lo[0]
+    step[first[1:]] = lo[1:] - (lo[:-1] + size[:-1] - 1)
+    return np.cumsum(step)
+
+
+def _owners(start: np.ndarray, doc_start: np.ndarray) -> np.ndarray:
+    """Document of each sorted token start: the last document starting at or before it."""
+    first = start.searchsorted(doc_start)
+    count = np.empty_like(first)
+    np.subtract(first[1:], first[:-1], out=count[:-1])
+    count[-1] = start.size - first[-1]
+    return np.repeat(np.arange(doc_start.size), count)
 
 
 def _pow_size(n: int) -> int:
@@ -608,9 +745,12 @@ class TopicModel(TransformerMixin, BaseEstimator):
             # entries in input order), without building the COO matrix first.
             indptr = np.array([0, int(known.sum())])
             x = sp.csr_matrix((weight[known], col[known], indptr), shape=shape)
+            x.sum_duplicates()
         else:
-            x = sp.csr_matrix((weight[known], (doc[known], col[known])), shape=shape)
-        x.sum_duplicates()
+            x = _summed_weights(doc, col, weight, shape)
+            if x is None:
+                x = sp.csr_matrix((weight[known], (doc[known], col[known])), shape=shape)
+                x.sum_duplicates()
         if self.sublinear_tf:
             np.log(x.data, out=x.data)
             x.data += 1.0
@@ -643,10 +783,20 @@ class TopicModel(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, ("components_", "idf_", "terms_"))
         texts = _prepare(documents)
+        parts = ((a, b, *_tokens(texts[a:b], self.hashtag_weight)[:3]) for a, b in _chunks(texts))
+        return self._map(len(texts), parts)
+
+    def _map(
+        self, n_docs: int, parts: Iterable[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]
+    ) -> np.ndarray:
+        """Topic shares of ``n_docs`` documents from their tokens, chunk by chunk.
+
+        ``parts`` gives (start, stop, doc, hash, weight) per chunk of documents, ``doc``
+        counted from the chunk's first document, as :func:`_tokens` gives them.
+        """
         comp_t, gram = self._products()
-        out = np.full((len(texts), gram.shape[0]), np.nan)
-        for a, b in _chunks(texts):
-            doc, hashes, weight, *_ = _tokens(texts[a:b], self.hashtag_weight)
+        out = np.full((n_docs, gram.shape[0]), np.nan)
+        for a, b, doc, hashes, weight in parts:
             x = self._tfidf(doc, hashes, weight, b - a)
             out[a:b] = _shares(_nnls(np.asarray(x @ comp_t), gram, self.transform_sweeps))
         return out
@@ -768,6 +918,52 @@ class TopicModel(TransformerMixin, BaseEstimator):
         model._index_terms()
         model.topic_labels_ = model._labels()
         return model
+
+
+# Whole-number token weights below 2**_WEIGHT_BITS ride in the low bits of a sort key.
+_WEIGHT_BITS = 8
+
+
+def _summed_weights(
+    row: np.ndarray, col: np.ndarray, weight: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_matrix | None:
+    """``csr_matrix((weight, (row, col)), shape)`` with duplicates summed, when the weights allow.
+
+    Entries with a negative ``col`` (tokens outside the vocabulary) are left out. The result is
+    the matrix scipy makes from the other entries, with sorted column indices per row and each
+    (row, col) entry the sum of its weights, built from one sort of int64 keys instead of COO
+    conversion and a per-row index sort (about half the time). Only for weights that are whole
+    numbers in [0, 2**_WEIGHT_BITS): their sums are exact in any order, so they equal scipy's
+    float sums to the last bit. Returns None for any other weights (or keys that would not fit
+    in int64).
+    """
+    n_rows, n_cols = shape
+    limit = 1 << _WEIGHT_BITS
+    if n_rows * n_cols >= 1 << (62 - _WEIGHT_BITS):
+        return None
+    if not (np.all((weight >= 0) & (weight < limit)) and np.array_equal(np.floor(weight), weight)):
+        return None
+    # (row, col, weight) in one key: one mask and one sort instead of one per array.
+    key = (row.astype(np.int64) * n_cols + col) << _WEIGHT_BITS
+    key |= weight.astype(np.int64)
+    key = key[col >= 0]
+    if not key.size:
+        return sp.csr_matrix(shape, dtype=np.float64)
+    key.sort()
+    pair = key >> _WEIGHT_BITS
+    first = np.empty(key.size, dtype=bool)
+    first[0] = True
+    np.not_equal(pair[1:], pair[:-1], out=first[1:])
+    at = np.flatnonzero(first)
+    data = np.add.reduceat(key & (limit - 1), at).astype(np.float64)
+    pair = pair[at]
+    rows = pair // n_cols
+    # The index dtype scipy picks for the same matrix: int32 whenever it can hold every index.
+    idx = np.int32 if max(n_cols, at.size) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.searchsorted(rows, np.arange(n_rows + 1)).astype(idx)
+    x = sp.csr_matrix((data, (pair - rows * n_cols).astype(idx), indptr), shape=shape)
+    x.has_canonical_format = True
+    return x
 
 
 def _npy_bytes(arr: np.ndarray) -> bytes:
@@ -892,6 +1088,64 @@ def _shares(w: np.ndarray) -> np.ndarray:
 # Features
 
 
+def _joined_shares(
+    model: TopicModel, n: int, code: np.ndarray, text: list[str], last: np.ndarray
+) -> np.ndarray | None:
+    """``model.transform`` of the creators' documents, made from their pieces (:func:`_pieces`).
+
+    The same numbers to the last bit, with less work per creator than making each document a
+    str, preparing it and joining each chunk again: all documents are joined once, with a record
+    separator before each and after the last, NFKC-normalised and encoded once, lower-cased
+    through a code point table, and tokenised chunk by chunk from slices of the code points.
+    Normalising and lower-casing the joined text gives the documents' own results joined by
+    the same separators: a record separator or a newline (which also separates pieces) is left
+    alone by NFKC and never composes with a neighbour, and it is neither cased nor
+    case-ignorable, so ``str.lower``'s final-sigma context stops at it. When the text holds a
+    code point the table cannot lower-case (see :func:`_lower_table`), ``str.lower``
+    lower-cases the whole text instead.
+
+    Returns None when this does not apply: a record separator inside the text (the documents
+    replace it), or more than ``_JOINED_MAX_CHARS`` characters.
+    """
+    check_is_fitted(model, ("components_", "idf_", "terms_"))
+    joined: list = [None] * (2 * len(text) + 1)
+    joined[0] = "\x1e"
+    joined[1::2] = text
+    joined[2::2] = _SEPARATORS[last.view(np.uint8)].tolist()
+    big = "".join(joined)
+    if len(big) > _JOINED_MAX_CHARS:
+        return None
+    big = unicodedata.normalize("NFKC", big)
+    table, special = _lower_table()
+    if any(c in big for c in special):
+        # str.lower's own result; the table is not needed.
+        big, table = big.lower(), None
+    cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    sep = np.flatnonzero(cp == 0x1E)
+    owner = code[last]  # the creators with text, ascending
+    if sep.size != owner.size + 1:
+        return None
+    # Each document's first position; a creator without text shares the next document's (the
+    # end of the text after the last one), so a chunk is the slice between two of them. The
+    # table maps one code point to one, so lengths and positions hold for the lower case.
+    start = np.full(n + 1, cp.size, dtype=np.int64)
+    start[owner] = sep[:-1] + 1
+    start = np.minimum.accumulate(start[::-1])[::-1]
+    lens = np.zeros(n, dtype=np.int64)
+    lens[owner] = np.diff(sep) - 1
+    classes = _class_table()
+
+    def parts() -> Iterable[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+        for a, b in _chunk_bounds(lens):
+            lo, hi = start[a] - 1, start[b]
+            # Table look-ups a chunk at a time: about half the time of one over the batch.
+            low = cp[lo:hi] if table is None else table.take(cp[lo:hi])
+            cls = classes.take(low)
+            yield (a, b, *_scan(low, cls, start[a:b] - lo, model.hashtag_weight)[:3])
+
+    return model._map(n, parts())
+
+
 def topic_features(
     creators: pd.DataFrame,
     posts: pd.DataFrame | None,
@@ -916,25 +1170,41 @@ def topic_features(
     ``topic_text_chars`` (see ``FEATURES``). Topic shares are NaN when the creator has no text
     with a term the model knows.
     """
-    ids, docs = _documents(creators, posts, as_of)
+    ids, code, text, last = _pieces(
+        creators,
+        posts,
+        as_of,
+        max_captions=MAX_CAPTIONS,
+        max_caption_chars=MAX_CAPTION_CHARS,
+        max_bio_chars=MAX_BIO_CHARS,
+    )
+    n = len(ids)
     k = model.n_topics if model is not None else N_TOPICS
-    if model is None:
-        shares = np.full((len(docs), k), np.nan)
+    # A batch is mapped from its joined text; one creator (a scoring request) from its document.
+    shares = _joined_shares(model, n, code, text, last) if model is not None and n > 1 else None
+    if shares is not None:
+        # len of each document: its pieces and the newlines between them.
+        size = np.fromiter(map(len, text), dtype=np.float64, count=len(text)) + 1.0
+        # (bincount gives int64 when there is nothing to count.)
+        chars = np.bincount(code, weights=size, minlength=n).astype(np.float64, copy=False)
+        chars[code[last]] -= 1.0
     else:
-        shares = model.transform(docs)
+        docs = _joined_documents(n, code, text, last)
+        shares = np.full((n, k), np.nan) if model is None else model.transform(docs)
+        chars = np.fromiter(map(len, docs), dtype=np.float64, count=n)
     known = ~np.isnan(shares).any(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         plogp = np.where(shares > 0, shares * np.log(shares), 0.0)
     entropy = -plogp.sum(axis=1)
-    concentration = 1.0 - entropy / np.log(k) if k > 1 else np.ones(len(docs))
+    concentration = 1.0 - entropy / np.log(k) if k > 1 else np.ones(n)
     # The frame feature_frame would make, filled block-wise: one (columns, rows) float64 block,
     # whose transposed view pandas keeps without a copy. Rows of known shares hold no NaN, so
     # their argmax needs no NaN masking; the other rows are NaN anyway.
     names = [f"topic_{j:02d}" for j in range(k)]
     names += ["topic_dominant", "topic_concentration", "topic_text_chars"]
-    block = np.empty((k + 3, len(docs)))
+    block = np.empty((k + 3, n))
     block[:k] = shares.T
     block[k] = np.where(known, np.argmax(shares, axis=1), np.nan)
     block[k + 1] = np.where(known, concentration, np.nan)
-    block[k + 2] = np.fromiter(map(len, docs), dtype=np.float64, count=len(docs))
+    block[k + 2] = chars
     return pd.DataFrame(block.T, index=ids, columns=names, copy=False)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -15,13 +17,23 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import features.topics as topics
 from features._series import creator_codes
 from features.topics import (
     FEATURES,
+    MAX_BIO_CHARS,
+    MAX_CAPTION_CHARS,
     MAX_CAPTIONS,
     TopicModel,
     _cutoffs,
+    _joined_shares,
+    _lower_table,
     _nnls,
+    _pieces,
+    _prepare,
+    _runs,
+    _summed_weights,
+    _tokens,
     creator_documents,
     topic_features,
 )
@@ -519,3 +531,136 @@ def test_new_components_array_is_used_by_transform():
     before = model.transform(docs)
     model.components_ = model.components_[::-1].copy()
     assert_array_equal(model.transform(docs), before[:, ::-1])
+
+
+# -- the batch path: documents joined once, lower-cased through a table ----------------------
+
+# Text where joining documents before NFKC and lower-casing could go wrong, were it not exact:
+# capital sigma (final or not), a capital whose lower case is two code points, full-width
+# forms, combining marks at the edges of a piece, a NUL, mentions inside hashtags, digits.
+TRICKY = [
+    "ΟΔΟΣ ΣΑΣ #ΟΔΟΣ Σ",
+    "İstanbul #İzmir gym",
+    "ＦＵＬＬ　ｗｉｄｔｈ ＃ｆｉｔｎｅｓｓ",
+    "\u0301accent first",
+    "cafe\u0301",
+    "x\x00y gym",
+    "@handle workout #fitness@someone #gym",
+    "2024 99 gym4life",
+    "Σ",
+]
+BATCH_TEXT = st.one_of(
+    st.sampled_from(FITNESS + COOKING + CHINESE_FOOD + TRICKY + ["", "#fitness"]),
+    st.text(max_size=12),
+)
+
+
+def _batch(captions: list[list[str]], bios: list[str | None]):
+    data = {f"c{i}": texts for i, texts in enumerate(captions)}
+    return tables(data, {f"c{i}": bio for i, bio in enumerate(bios)})
+
+
+def _assert_batch_path_is_exact(creators, posts, as_of, model):
+    """The joined path gives transform's shares of the documents, to the last bit."""
+    ids, code, text, last = _pieces(
+        creators,
+        posts,
+        as_of,
+        max_captions=MAX_CAPTIONS,
+        max_caption_chars=MAX_CAPTION_CHARS,
+        max_bio_chars=MAX_BIO_CHARS,
+    )
+    docs = creator_documents(creators, posts, as_of)
+    want = model.transform(docs.to_numpy())
+    got = _joined_shares(model, len(ids), code, text, last)
+    if got is None:
+        # Only a record separator in the text sends a small batch back to the documents.
+        assert any("\x1e" in t for t in text)
+    else:
+        assert got.shape == want.shape
+        assert got.tobytes() == want.tobytes()
+    feats = topic_features(creators, posts, as_of, model)
+    assert feats[[f"topic_{k:02d}" for k in range(model.n_topics)]].to_numpy().tobytes() == (
+        want.tobytes()
+    )
+    assert_array_equal(feats["topic_text_chars"].to_numpy(), docs.str.len().to_numpy(float))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    captions=st.lists(st.lists(BATCH_TEXT, max_size=4), min_size=2, max_size=6),
+    bios=st.lists(st.one_of(st.none(), BATCH_TEXT), min_size=6, max_size=6),
+)
+def test_batch_path_equals_transform_of_the_documents(captions, bios):
+    _assert_batch_path_is_exact(*_batch(captions, bios), _MODEL)
+
+
+@pytest.mark.parametrize("max_chars", [1, 7, 40])
+def test_batch_path_equals_transform_over_many_chunks(max_chars):
+    # Small chunks for both paths: documents without text at a chunk's start and end, and
+    # chunks with no text at all.
+    rng = np.random.default_rng(3)
+    pool = FITNESS + COOKING + CHINESE_FOOD + TRICKY + ["", "@x"]
+    captions = [list(rng.choice(pool, size=rng.integers(0, 4))) for _ in range(30)]
+    bios = [None if rng.random() < 0.5 else str(rng.choice(pool)) for _ in range(30)]
+    bounds = topics._chunk_bounds
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(topics, "_chunk_bounds", lambda lens, _=0: bounds(lens, max_chars))
+        _assert_batch_path_is_exact(*_batch(captions, bios), _MODEL)
+
+
+def test_batch_path_with_hashtags_weighed_by_a_fraction():
+    # Weights that are not whole numbers are summed by scipy, as transform does.
+    model = tiny_model(hashtag_weight=2.3)
+    captions = [FITNESS + ["#gym #gym gym"], COOKING, CHINESE_FOOD, []]
+    _assert_batch_path_is_exact(*_batch(captions, [None, "#food #food", None, "x"]), model)
+
+
+def test_lower_table_is_str_lower_of_each_code_point():
+    table, special = _lower_table()
+    low = [chr(c).lower() for c in range(0x110000)]
+    single = [len(t) == 1 for t in low]
+    assert all(low[c] == chr(c) for c in range(0x20000, 0x110000))
+    expect = [ord(t) if one else c for c, (t, one) in enumerate(zip(low, single, strict=True))]
+    assert_array_equal(table, np.array(expect, dtype=np.uint32))
+    assert set(special) == {chr(c) for c, one in enumerate(single) if not one} | {"Σ"}
+    # The separators between documents: unchanged by both steps.
+    for sep in "\x1e\n":
+        assert unicodedata.normalize("NFKC", sep) == sep.lower() == sep
+
+
+def test_summed_weights_is_scipys_matrix():
+    rng = np.random.default_rng(0)
+    shape = (7, 11)
+    row = rng.integers(0, 7, 300)
+    col = rng.integers(-1, 11, 300)  # -1: a token outside the vocabulary
+    weight = rng.choice([1.0, 3.0, 0.0, 255.0], 300)
+    x = _summed_weights(row, col, weight, shape)
+    known = col >= 0
+    ref = sp.csr_matrix((weight[known], (row[known], col[known])), shape=shape)
+    ref.sum_duplicates()
+    assert x.shape == ref.shape and x.indices.dtype == ref.indices.dtype
+    assert_array_equal(x.indptr, ref.indptr)
+    assert_array_equal(x.indices, ref.indices)
+    assert x.data.tobytes() == ref.data.tobytes()
+    empty = _summed_weights(row, np.full(300, -1), weight, shape)
+    assert empty.shape == shape and empty.nnz == 0
+    for bad in (2.5, 256.0, -1.0, np.nan, np.inf):
+        assert _summed_weights(row, col, np.where(weight == 3.0, bad, weight), shape) is None
+
+
+def test_runs_lists_each_range_in_order():
+    assert _runs(np.array([2, 7, 5]), np.array([4, 7, 7])).tolist() == [2, 3, 5, 6]
+    assert _runs(np.array([1, 2]), np.array([4, 4])).tolist() == [1, 2, 3, 2, 3]
+    assert _runs(np.array([3]), np.array([1])).tolist() == []
+
+
+def test_mentions_are_dropped_alike_for_few_and_many_tokens():
+    texts = _prepare(TRICKY + FITNESS + ["@a b #c@d e", "#x @y z", "@@ #@ gym"])
+    few = _tokens(texts, 3.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(topics, "_FEW_TOKENS", 0)
+        many = _tokens(texts, 3.0)
+    for a, b in zip(few[:5], many[:5], strict=True):
+        assert a.dtype == b.dtype
+        assert_array_equal(a, b)
