@@ -187,15 +187,78 @@ def _extension(name: str) -> str:
     return name.partition(".")[2]
 
 
+# Text columns of at least this many rows are sampled to decide how Arrow converts them (below it
+# both ways cost about the same), and the sample: a few runs of neighbouring cells spread over
+# the column, so repeats among neighbours (a creator's rows) show as well as repeats far apart.
+_SAMPLE_FROM = 4_096
+_SAMPLE_RUNS = 16
+_SAMPLE_RUN = 64
+# Share of distinct cells in the sample from which a column counts as mostly distinct.
+_MOSTLY_DISTINCT = 0.9
+
+
+def _mostly_distinct(column: pyarrow_lib.ChunkedArray | pyarrow_lib.Array) -> bool:
+    """Whether a long text column's cells look mostly distinct, judged from a small sample."""
+    n = len(column)
+    starts = np.linspace(0, n - _SAMPLE_RUN, _SAMPLE_RUNS).astype(np.int64).tolist()
+    runs = [column.slice(start, _SAMPLE_RUN) for start in starts]
+    if isinstance(column, pyarrow_lib.ChunkedArray):
+        runs = [chunk for run in runs for chunk in run.chunks]
+    sample = pyarrow_lib.chunked_array(runs, type=column.type)
+    # Slices and a hash of ~1,000 cells: ~45 us a column, without copying the column.
+    return len(pc.unique(sample)) >= _MOSTLY_DISTINCT * len(sample)
+
+
+def _is_text(kind: pyarrow_lib.DataType) -> bool:
+    return pyarrow_lib.types.is_string(kind) or pyarrow_lib.types.is_large_string(kind)
+
+
 def arrow_frame(table: pyarrow_lib.Table | pyarrow_lib.RecordBatch) -> pd.DataFrame:
     """An Arrow table as the raw frame :func:`load` takes: dates as ``datetime64``, not objects.
 
-    Arrow's default hands every date cell over as a Python ``datetime.date`` object, which
-    :func:`load` then parses back; a million follower-history rows took 0.39 s to convert that
-    way against 0.05 s as ``datetime64[ms]``. Dates beyond the nanosecond range (after 2262)
-    stay as they are and become row errors in :func:`load`, as before.
+    The frame ``table.to_pandas(date_as_object=False)`` gives (values, dtypes, column order,
+    RangeIndex), converted faster:
+
+    - Arrow's default hands every date cell over as a Python ``datetime.date`` object, which
+      :func:`load` then parses back; a million follower-history rows took 0.39 s to convert that
+      way against 0.05 s as ``datetime64[ms]``. Dates beyond the nanosecond range (after 2262)
+      stay as they are and become row errors in :func:`load`, as before.
+    - Arrow makes one Python str per text cell, and by default looks every cell up in a table of
+      the column's strings made so far, to hand repeats the same object. That pays for columns
+      of few distinct values (ids of a creator's rows, media types) and costs several times the
+      conversion for mostly distinct ones (follower ids, captions): 12.4 against 2.5 us a
+      creator for audience follower ids. Long text columns whose sample is mostly distinct are
+      therefore converted without the look-up, the others with it, and the columns put together
+      in their order without copying them.
     """
-    return table.to_pandas(date_as_object=False)
+    n = table.num_rows
+    names = table.column_names
+    distinct = []
+    if n >= _SAMPLE_FROM and _arrays_to_mgr is not None and len(set(names)) == len(names):
+        distinct = [
+            i
+            for i, field in enumerate(table.schema)
+            if _is_text(field.type) and _mostly_distinct(table.column(i))
+        ]
+    if not distinct or len(distinct) == table.num_columns:
+        return table.to_pandas(date_as_object=False, deduplicate_objects=not distinct)
+    apart = set(distinct)
+    rest = [i for i in range(table.num_columns) if i not in apart]
+    arrays: dict[int, _Values] = {}
+    for columns, dedupe in ((rest, True), (distinct, False)):
+        # Each part keeps the table's pandas metadata (extension dtypes and the like).
+        part = table.select(columns).to_pandas(date_as_object=False, deduplicate_objects=dedupe)
+        index = part.index
+        if (
+            part.attrs
+            or not isinstance(index, pd.RangeIndex)
+            or (index.start, index.step, index.name) != (0, 1, None)
+            or not part.columns.identical(pd.Index([names[i] for i in columns]))
+        ):
+            # Metadata that rebuilds an index, names or column labels: the whole table at once.
+            return table.to_pandas(date_as_object=False)
+        arrays.update(zip(columns, _raw_columns(part), strict=True))
+    return _frame({names[i]: arrays[i] for i in range(len(names))}, n, checked=True)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -417,26 +480,47 @@ _NO_HINT = _Hint()
 _Values = np.ndarray | pd.api.extensions.ExtensionArray
 
 
-def _object_kind(raw: _Raw) -> tuple[str, bool]:
-    """pandas' inferred kind of an object column's present cells, and whether none is missing.
+# From this many cells on, a column of text with gaps is told apart by its None cells (below it
+# the extra steps cost more than the passes they save: a request's columns are a few cells).
+_NONE_SCAN_FROM = 512
+
+
+def _object_kind(raw: _Raw) -> tuple[str, bool, np.ndarray | None]:
+    """pandas' inferred kind of an object column's present cells, whether none is missing, and
+    the missing cells when they are all None and every other cell is text (else None).
 
     An all-text column without missing cells (the usual Parquet case) is recognised in one pass;
-    only other columns pay a second pass for the kind of their present cells.
+    text with None gaps (Parquet text with nulls) in two cheap ones; only other columns pay
+    pandas' kind of their present cells.
     """
     if raw.dtype != object:
-        return "", False
+        return "", False, None
     # The array, not a Series: given a Series, infer_dtype first probes it for an
     # ``inferred_type`` attribute, a failed pandas attribute look-up of ~10 us per column.
     cells = raw
     whole = pd.api.types.infer_dtype(cells, skipna=False)
     if whole == "string":
-        return "string", True
+        return "string", True, None
     if whole in ("date", "integer", "boolean"):
-        return whole, False  # these kinds admit no missing cell, so skipping them changes nothing
-    return pd.api.types.infer_dtype(cells, skipna=True), False
+        # These kinds admit no missing cell: skipping missing cells changes nothing.
+        return whole, False, None
+    if whole == "mixed" and len(cells) >= _NONE_SCAN_FROM:
+        # Text with None gaps: the None cells and a look at the others, ~15 ns a cell less than
+        # the kind with missing cells skipped and then pd.isna (which tests every missing marker).
+        try:
+            nones = cells == None  # noqa: E711 (elementwise)
+        except (TypeError, ValueError):  # a cell that will not compare (an array, ...)
+            nones = None
+        if nones is not None and nones.any() and not nones.all():
+            if pd.api.types.infer_dtype(cells[~nones], skipna=False) == "string":
+                return "string", False, nones
+    return pd.api.types.infer_dtype(cells, skipna=True), False, None
 
 
-def _coerce_str(raw: _Raw, kind: str, complete: bool) -> tuple[np.ndarray, np.ndarray, _Hint]:
+def _coerce_str(
+    raw: _Raw, kind: str, complete: bool, nones: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, _Hint]:
+    """Text cells as str/None; ``nones``: the None cells of a column of text and None only."""
     values = _numpy(raw, object)
     if complete:
         # Only text, nothing missing: the cells are kept as they are (no copy) unless some are "".
@@ -446,6 +530,10 @@ def _coerce_str(raw: _Raw, kind: str, complete: bool) -> tuple[np.ndarray, np.nd
             values[empty] = None
         return values, np.zeros(len(values), bool), _Hint(missing=empty)
     values = values.copy()
+    if nones is not None:
+        missing = nones | (values == "")
+        values[missing] = None
+        return values, np.zeros(len(values), bool), _Hint(missing=missing)
     missing = pd.isna(values)
     if kind not in ("string", "empty"):
         # Ids written as JSON numbers, or mixed cells: the only Python-level pass, and only here.
@@ -568,7 +656,9 @@ def _coerce_time(raw: _Raw, kind: str, *, day: bool) -> tuple[np.ndarray, np.nda
         ticks = np.asarray(raw).view("int64")
         limit = _NS_TICKS_MAX // per
         inside = (ticks >= -limit) & (ticks <= limit)  # NaT (the int64 minimum) is outside
-        utc = np.where(inside, ticks * per, np.int64(_NAT_TICKS))
+        utc = ticks * per
+        if not inside.all():
+            utc = np.where(inside, utc, np.int64(_NAT_TICKS))
         return _time_values(utc.view("datetime64[ns]"), raw, day=day)
     if kind == "string":  # an object column of text only
         plain = _plain_iso(_numpy(raw, object))
@@ -609,7 +699,9 @@ def _time_values(utc: np.ndarray, raw: _Raw, *, day: bool) -> tuple[np.ndarray, 
     if day:
         ticks = utc.view("int64")
         floored = ticks // _NS_PER_DAY * _NS_PER_DAY  # floor division: days before 1970 too
-        utc = np.where(missing, utc, floored.view("datetime64[ns]"))
+        utc = floored.view("datetime64[ns]")
+        if missing.any():  # NaT floored is no NaT
+            utc = np.where(missing, np.datetime64("NaT", "ns"), utc)
     return utc, _failed(raw, missing)
 
 
@@ -636,19 +728,25 @@ def _coerce_column(
     (or None).
     """
     raw = _plain(raw)
-    inferred, complete = _object_kind(raw)
+    inferred, complete, nones = _object_kind(raw)
     raw, nested = _nested_cells(raw, inferred)
     if nested is not None:
-        inferred, complete = _object_kind(raw)
-    values, bad, hint = _coerce_cells(table, name, kind, raw, inferred, complete)
+        inferred, complete, nones = _object_kind(raw)
+    values, bad, hint = _coerce_cells(table, name, kind, raw, inferred, complete, nones)
     return values, bad, hint, nested
 
 
 def _coerce_cells(
-    table: str, name: str, kind: str, raw: _Raw, inferred: str, complete: bool
+    table: str,
+    name: str,
+    kind: str,
+    raw: _Raw,
+    inferred: str,
+    complete: bool,
+    nones: np.ndarray | None = None,
 ) -> tuple[_Values, np.ndarray, _Hint]:
     if kind == "str":
-        values, bad, hint = _coerce_str(raw, inferred, complete)
+        values, bad, hint = _coerce_str(raw, inferred, complete, nones)
         if name == "platform":
             # Missing platform means the contract default; case does not matter.
             # (Per cell in Python: pandas' .str accessor costs ~0.2 ms a call, and these columns
@@ -968,6 +1066,56 @@ def _duplicate_problems(table: str, frame: pd.DataFrame, rows: np.ndarray) -> pd
     return pd.DataFrame({"row": dup["row"].to_numpy(), "column": key[-1], "problem": problems})
 
 
+# Tables of more rows than this that fail the quick check are validated by pandera on the rows
+# that may fail only: on a whole batch chunk pandera copies the table and checks every text
+# cell in Python, which made one bad cell cost ~100 us a creator of the chunk.
+_WHOLE_SCHEMA_MAX = 1_000
+
+
+def _suspect_rows(
+    table: str,
+    frame: pd.DataFrame,
+    hints: Mapping[str, _Hint],
+    columns: Mapping[str, _Values] | None,
+) -> np.ndarray | None:
+    """Positions of every row of ``frame`` that may fail :func:`table_schema`, or None for all.
+
+    The rules of :func:`_passes`, cell by cell: a missing cell of a required column, a present
+    cell failing a value rule (missing ones too for rules that look at them), and every row of a
+    key held more than once. pandera's verdict on each cell depends on that cell alone, and on a
+    duplicated key on all its rows, which are all kept: on these rows it finds exactly what it
+    finds on the whole table. A column not in its loaded dtype (a coercion bug pandera names)
+    gives None, and so does a call without ``columns`` (the frame's arrays).
+    """
+    if columns is None:
+        return None
+    bad = np.zeros(len(frame), dtype=bool)
+    dtypes = _frame_dtypes(frame)
+    for col, dtype, rules in _loaded_dtypes(table):
+        values = columns[col.name]
+        if dtypes[col.name] != dtype or values.dtype != dtype:
+            return None
+        if not rules and not col.required:
+            continue
+        cells = values if isinstance(values, np.ndarray) else values.to_numpy()
+        hint = hints.get(col.name, _NO_HINT)
+        missing = hint.missing if hint.missing is not None else _missing(cells)
+        if col.required:
+            bad |= missing
+        present = np.flatnonzero(~missing)
+        for rule in rules:
+            if rule.test is _within_text_limit and _longest_text(cells) <= TEXT_LIMIT:
+                continue  # the C loop for the usual answer, not a len() per cell
+            if rule.ignore_na:
+                bad[present[~rule.test(cells[present])]] = True
+            else:
+                bad |= ~rule.test(cells)
+    key = list(KEYS.get(table, ()))
+    if key and not frame[key[-1]].is_unique:
+        bad |= frame.duplicated(key, keep=False).to_numpy()
+    return np.flatnonzero(bad)
+
+
 def _schema_problems(
     table: str,
     frame: pd.DataFrame,
@@ -978,6 +1126,12 @@ def _schema_problems(
     """Run the table's pandera schema lazily and turn its failure cases into row problems."""
     if _passes(table, frame, hints, columns):
         return _NO_PROBLEMS
+    checked = frame
+    if len(frame) > _WHOLE_SCHEMA_MAX:
+        rows = _suspect_rows(table, frame, hints or {}, columns)
+        if rows is not None:
+            # The row labels stay the frame's positions, so failure cases name the right rows.
+            checked = frame.take(rows)
     try:
         with warnings.catch_warnings():
             # pandera concatenates its failure cases, some all-missing (the value of a missing
@@ -985,7 +1139,7 @@ def _schema_problems(
             warnings.filterwarnings(
                 "ignore", "The behavior of DataFrame concatenation", FutureWarning
             )
-            table_schema(table).validate(frame, lazy=True)
+            table_schema(table).validate(checked, lazy=True)
         return _NO_PROBLEMS
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
@@ -1206,18 +1360,30 @@ def _few(ids: Sequence[object]) -> frozenset | None:
     return frozenset(ids) if len(ids) <= _FEW_IDS else None
 
 
-def _isin_runs(values: np.ndarray, known: pd.Index, few: frozenset | None = None) -> np.ndarray:
+def _run_heads(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal neighbours starts (every position of a short array)."""
+    n = len(values)
+    if n < 2:
+        return np.arange(n)
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+
+
+def _isin_runs(
+    values: np.ndarray,
+    known: pd.Index,
+    few: frozenset | None = None,
+    heads: np.ndarray | None = None,
+) -> np.ndarray:
     """``values.isin(known)``, looked up once per run of equal neighbours.
 
     Child tables list a creator's rows together: comparing neighbours costs a fraction of a hash
     lookup per row, so the lookups shrink to one per creator. ``few``: ``known`` as a set (ids
     are str here, so set membership and pandas' lookup agree), used when the runs are few too.
+    ``heads``: :func:`_run_heads` of ``values``, when known already.
     """
     n = len(values)
-    if n < 2:
-        heads = np.arange(n)
-    else:
-        heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    if heads is None:
+        heads = _run_heads(values)
     if few is not None and len(heads) <= _FEW_IDS:
         cells = values[heads].tolist()
         found = np.fromiter((v in few for v in cells), dtype=bool, count=len(cells))
@@ -1313,11 +1479,13 @@ def load(source: str | Path | Mapping[str, pd.DataFrame]) -> CreatorData:
 
     # Rows whose creator is not in creators: reported, dropped, nobody made unscorable.
     in_known: dict[str, np.ndarray] = {}
+    heads: dict[str, np.ndarray] = {}
     for table in CHILD_TABLES:
         if table not in frames:
             continue
         child_ids = frames[table]["creator_id"].to_numpy(dtype=object)
-        in_known[table] = _isin_runs(child_ids, known, few_known)
+        heads[table] = _run_heads(child_ids)  # shared with the look-up of unscorable ids
+        in_known[table] = _isin_runs(child_ids, known, few_known, heads[table])
         rows = np.flatnonzero(~in_known[table])
         if len(rows):
             rows = rows[~pd.isna(child_ids[rows])]  # a missing id is reported already
@@ -1356,9 +1524,10 @@ def load(source: str | Path | Mapping[str, pd.DataFrame]) -> CreatorData:
             keep = in_known[table]
             if len(bad_ids):
                 child_ids = frame["creator_id"].to_numpy(dtype=object)
-                keep = keep & ~_isin_runs(child_ids, bad_ids, _few(list(unscorable)))
+                keep = keep & ~_isin_runs(child_ids, bad_ids, _few(list(unscorable)), heads[table])
         keep = np.asarray(keep, dtype=bool)
-        out[table] = frame if keep.all() else frame[keep].reset_index(drop=True)
+        # The kept rows with a fresh RangeIndex; reset_index would copy them all once more.
+        out[table] = frame if keep.all() else _positional(frame[keep])
 
     return CreatorData(
         creators=out["creators"],

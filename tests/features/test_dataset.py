@@ -1227,3 +1227,248 @@ def test_id_lookup_by_runs_and_set_matches_pandas_isin(values, known):
     index = pd.Index(known, dtype=object)
     np.testing.assert_array_equal(_isin_runs(cells, index, _few(known)), expected)
     np.testing.assert_array_equal(_isin_runs(cells, index), expected)
+
+
+# --------------------------------------------------------------------------------------------
+# Arrow tables to pandas: text columns split by how repetitive they are, same frame as pyarrow's.
+
+
+def _assert_same_frame(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert_frame_equal(got, expected, check_exact=True)
+    assert list(got.dtypes) == list(expected.dtypes)  # extension and datetime units too
+    assert isinstance(got.index, pd.RangeIndex) and got.index.equals(expected.index)
+
+
+def mixed_arrow_table(n: int, seed: int = 7):
+    """An Arrow table of ``n`` rows with every contract type, gaps, and both kinds of text."""
+    import pyarrow as pa_
+
+    rng = np.random.default_rng(seed)
+    gaps = rng.random(n) < 0.1
+    distinct = [f"follower-{i}-{rng.integers(10**9)}" for i in range(n)]
+    for i in range(0, n - 1, 20):  # a few repeats: mostly, not wholly, distinct
+        distinct[i + 1] = distinct[i]
+    return pa_.table(
+        {
+            "creator_id": [f"c{i // 80}" for i in range(n)],  # runs of a creator's rows
+            "follower_id": distinct,
+            "media_type": pa_.array(rng.choice(["image", "video", None], n).tolist()),
+            "followers": pa_.array(rng.integers(0, 10**6, n).tolist(), pa_.int64()),
+            "views": pa_.array(np.where(gaps, None, rng.integers(0, 99, n)).tolist(), pa_.int64()),
+            "share": pa_.array(rng.random(n)),
+            "is_private": pa_.array(rng.random(n) < 0.5),
+            "has_url": pa_.array(np.where(gaps, None, rng.random(n) < 0.5).tolist(), pa_.bool_()),
+            "date": pa_.array(
+                [
+                    None if g else dt.date(2024, 1, 1) + dt.timedelta(int(d))
+                    for g, d in zip(gaps, rng.integers(0, 900, n), strict=True)
+                ],
+                pa_.date32(),
+            ),
+            "posted_at": pa_.array(
+                (np.datetime64("2024-01-01", "ns") + rng.integers(0, 10**15, n)).tolist(),
+                pa_.timestamp("ns"),
+            ),
+            "kind": pa_.array(rng.choice(["a", "b"], n).tolist()).dictionary_encode(),
+        }
+    )
+
+
+@pytest.mark.parametrize("n", [0, 5, 5_000])
+def test_arrow_frame_equals_pyarrows_conversion(n):
+    from features.dataset import arrow_frame
+
+    table = mixed_arrow_table(n)
+    expected = table.to_pandas(date_as_object=False)
+    got = arrow_frame(table)
+    _assert_same_frame(got, expected)
+    _assert_same_frame(arrow_frame(table.combine_chunks().to_batches()[0]) if n else got, expected)
+    if n == 5_000:
+        # The repetitive column shares one str per value; the mostly distinct one was converted
+        # without that look-up, so its repeated cells are separate (equal) objects.
+        ids, followers = got["creator_id"].to_numpy(), got["follower_id"].to_numpy()
+        assert ids[0] is ids[1]
+        assert followers[0] == followers[1] and followers[0] is not followers[1]
+
+
+def test_arrow_frame_keeps_pandas_metadata_as_pyarrow_reads_it():
+    import pyarrow as pa_
+
+    from features.dataset import arrow_frame
+
+    n = 5_000
+    base = mixed_arrow_table(n).to_pandas(date_as_object=False)
+    extended = base.assign(
+        views=base["views"].astype("Int64"), has_url=base["has_url"].astype("boolean")
+    )
+    # Extension dtypes are rebuilt from the pandas metadata, by either part of the table.
+    tables = [pa_.Table.from_pandas(extended, preserve_index=False)]
+    # A stored index and labels that are not text come back as pyarrow gives them.
+    tables.append(pa_.Table.from_pandas(extended.set_index("creator_id")))
+    tables.append(pa_.Table.from_pandas(extended.set_axis(range(extended.shape[1]), axis=1)))
+    shifted = extended.copy()
+    shifted.index = pd.RangeIndex(10, 10 + n)
+    tables.append(pa_.Table.from_pandas(shifted))
+    for table in tables:
+        expected = table.to_pandas(date_as_object=False)
+        got = arrow_frame(table)
+        assert_frame_equal(got, expected, check_exact=True)
+        assert list(got.dtypes) == list(expected.dtypes)
+        assert got.index.equals(expected.index) and got.columns.identical(expected.columns)
+
+
+def test_arrow_frame_keeps_zoned_times_and_dates_beyond_nanoseconds():
+    import pyarrow as pa_
+
+    from features.dataset import arrow_frame
+
+    n = 5_000
+    table = (
+        mixed_arrow_table(n)
+        .append_column(
+            "seen_at",
+            pa_.array([dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)] * n, pa_.timestamp("us", "UTC")),
+        )
+        .append_column(
+            "far",
+            pa_.array(
+                [dt.date(2300, 1, 1), None, dt.date(1600, 5, 1)] * (n // 3) + [None] * (n % 3),
+                pa_.date32(),
+            ),
+        )
+    )
+    expected = table.to_pandas(date_as_object=False)
+    got = arrow_frame(table)
+    _assert_same_frame(got, expected)
+    assert str(got["seen_at"].dtype) == "datetime64[us, UTC]"
+    assert got["far"].iloc[0] == pd.Timestamp("2300-01-01")
+
+
+def test_text_columns_are_judged_by_runs_of_neighbours_and_cells_far_apart():
+    import pyarrow as pa_
+
+    from features.dataset import _mostly_distinct
+
+    n = 10_000
+    assert _mostly_distinct(pa_.chunked_array([[f"x{i}" for i in range(n)]]))
+    # Each value in a run of 80 neighbours (a creator's rows): repetitive, though a sample of
+    # single cells far apart would see every one distinct.
+    assert not _mostly_distinct(pa_.array([f"c{i // 80}" for i in range(n)]))
+    # Few values spread over the whole column.
+    assert not _mostly_distinct(pa_.array([f"t{i % 300}" for i in range(n)]))
+    # Chunks and gaps.
+    cells = [None if i % 3 == 0 else f"x{i}" for i in range(n)]
+    assert not _mostly_distinct(pa_.chunked_array([cells[:4000], cells[4000:]]))
+    assert _mostly_distinct(pa_.chunked_array([cells[1::3][:2000], cells[2::3]]))
+
+
+@pytest.mark.parametrize("gap", [None, np.nan, 7])
+def test_long_text_columns_with_gaps_load_like_short_ones(gap):
+    rng = np.random.default_rng(3)
+    n = 1_200  # long enough for the quick look at None gaps; its pieces are not
+    cells = np.array([f"bio {i}" for i in range(n)], dtype=object)
+    cells[rng.random(n) < 0.2] = None
+    cells[rng.random(n) < 0.05] = ""
+    cells[5] = gap
+    creators = pd.DataFrame(
+        {"creator_id": [f"c{i}" for i in range(n)], "followers": 1, "bio": cells}
+    )
+    whole = load({"creators": creators})
+    pieces = CreatorData.concat(
+        [load({"creators": creators.iloc[i : i + 100]}) for i in range(0, n, 100)]
+    )
+    assert_frame_equal(whole.creators, pieces.creators)
+    assert whole.errors.empty and pieces.errors.empty
+    bio = whole.creators["bio"].to_numpy()
+    expected = [None if v is None or v == "" or v is np.nan else v for v in cells]
+    expected[5] = "7" if gap == 7 else None
+    assert bio.tolist() == expected
+
+
+@pytest.mark.parametrize("unit", ["ms", "s", "D"])
+def test_typed_dates_of_other_units_load_as_their_days(unit):
+    # Midnights, times of day, NaT and days beyond the nanosecond range, long and short.
+    ticks = np.array(
+        [0, 1, -1, 86_399, 10**6, -(10**6), 3 * 10**8, np.iinfo(np.int64).min], dtype=np.int64
+    )
+    scaled = np.where(ticks == ticks[-1], ticks, ticks * 86_400) if unit == "D" else ticks
+    days = scaled.view(f"datetime64[{unit}]")  # the last cell NaT
+    for cells in (days, np.tile(days[:-1], 80)):
+        n = len(cells)
+        history = pd.DataFrame({"creator_id": ["a"] * n, "date": cells, "followers": np.arange(n)})
+        data = load(
+            {
+                "creators": pd.DataFrame({"creator_id": ["a"], "followers": [1]}),
+                "follower_history": history,
+            }
+        )
+        inside = (cells >= np.datetime64("1678-01-01")) & (cells < np.datetime64("2262-01-01"))
+        expected = cells[inside].astype("datetime64[D]").astype("datetime64[ns]")
+        got = data.follower_history["date"].to_numpy() if len(data.follower_history) else None
+        if data.unscorable:  # a bad date makes the only creator unscorable
+            assert not inside.all()
+            assert set(data.errors["row"]) == set(np.flatnonzero(~inside) + 1)
+        else:
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_pandera_on_suspect_rows_finds_what_it_finds_on_the_whole_table(monkeypatch):
+    import features.dataset as ds
+
+    rng = np.random.default_rng(11)
+    n = 1_500
+    ids = np.array([f"c{i}" for i in range(n)], dtype=object)
+    followers = rng.integers(0, 10**6, n).astype(float)
+    followers[[3, 40]] = [-7, 2.5]
+    followers[41] = -1.5  # two rules fail on one cell: the first problem is kept
+    ids[[50, 51, 52]] = "c7"  # a creator id held four times
+    ids[60] = None
+    creators = pd.DataFrame(
+        {
+            "creator_id": ids,
+            "followers": followers,
+            "platform": np.where(np.arange(n) == 70, "myspace", "instagram"),
+            "country": np.where(np.arange(n) == 80, "usa", "US"),
+            "bio": ["x" * (TEXT_LIMIT + 1) if i == 90 else f"bio {i}" for i in range(n)],
+        }
+    )
+    m = 3_000
+    posts = pd.DataFrame(
+        {
+            "creator_id": [f"c{i // 2}" for i in range(m)],
+            "post_id": [f"p{i}" for i in range(m)],
+            "posted_at": pd.Timestamp("2024-06-01"),
+            "likes": rng.integers(0, 500, m).astype(float),
+            "comments": 1.0,
+        }
+    )
+    posts.loc[[200, 201], "post_id"] = "p200"  # one creator's post twice
+    posts.loc[[400, 401], "post_id"] = None  # missing, not duplicate
+    posts.loc[[600, 2600], "post_id"] = "p600"  # same post id, other creators: fine
+    posts.loc[900, "likes"] = np.nan
+
+    tables = {"creators": creators, "posts": posts}
+    got = load(tables)
+    monkeypatch.setattr(ds, "_WHOLE_SCHEMA_MAX", 10**9)
+    whole = load(tables)
+    assert_frame_equal(got.errors, whole.errors)
+    assert got.unscorable == whole.unscorable and got.creator_ids == whole.creator_ids
+    assert_frame_equal(got.creators, whole.creators)
+    assert_frame_equal(got.posts, whole.posts)
+    found = set(zip(got.errors["table"], got.errors["row"], got.errors["column"], strict=True))
+    assert {
+        ("creators", 4, "followers"),
+        ("creators", 41, "followers"),
+        ("creators", 42, "followers"),
+        ("creators", 8, "creator_id"),
+        ("creators", 61, "creator_id"),
+        ("creators", 71, "platform"),
+        ("creators", 81, "country"),
+        ("creators", 91, "bio"),
+        ("posts", 201, "post_id"),
+        ("posts", 202, "post_id"),
+        ("posts", 401, "post_id"),
+        ("posts", 901, "likes"),
+    } <= found
+    assert ("posts", 601, "post_id") not in found
+    assert len(got.creators) < n and got.posts["creator_id"].isin(got.unscorable).sum() == 0
