@@ -28,7 +28,6 @@ from features._series import (
     creator_index,
     fractional_days,
     grouped_lexsort,
-    lag,
 )
 from features.catalog import Feature
 from features.growth import (
@@ -36,6 +35,7 @@ from features.growth import (
     _as_of_days,
     _flags,
     _followers_at_obs,
+    _lag,
     _matching,
     _medians,
     prepare_history,
@@ -430,6 +430,40 @@ def _evaluate(curve: dict, x: np.ndarray) -> np.ndarray:
     return np.polyval(np.asarray(curve["coef"]), np.clip(x, lo, hi))
 
 
+# From this many creators on, a median over a subset of each creator's posts sorts the subset's
+# rows only; below, every post with NaN outside the subset (fewer NumPy calls for a handful of
+# creators). A median ignores NaN, so both give the same numbers.
+_SUBSET_ROWS_MIN_CREATORS = 64
+
+
+def _subsets(seg: Segments, *subsets) -> list[tuple[Segments, np.ndarray]]:
+    """``(segments, values)`` pairs for medians over subsets of the rows of ``seg``.
+
+    Each subset is ``(mask, (values, ...))``: one pair per value array, for a median of its
+    values over the mask's rows. With many creators a pair holds the mask's rows only, in
+    segments coded by segment number of ``seg``; otherwise it is ``seg`` and the values with
+    NaN outside the mask. :func:`_per_segment` gives the medians one per segment of ``seg``.
+    """
+    if len(seg) < _SUBSET_ROWS_MIN_CREATORS:
+        return [(seg, np.where(mask, v, np.nan)) for mask, values in subsets for v in values]
+    number = seg.row_segment()
+    out = []
+    for mask, values in subsets:
+        rows = np.flatnonzero(mask)
+        sub = Segments.of(number[rows])
+        out.extend((sub, v[rows]) for v in values)
+    return out
+
+
+def _per_segment(sub: Segments, med: np.ndarray, n_segments: int) -> np.ndarray:
+    """The medians of a :func:`_subsets` pair, one per segment (NaN: no row in the subset)."""
+    if n_segments < _SUBSET_ROWS_MIN_CREATORS:  # the pair was not narrowed
+        return med
+    out = np.full(n_segments, np.nan)
+    out[sub.codes] = med
+    return out
+
+
 def engagement_features(
     posts: pd.DataFrame | None,
     creators: pd.DataFrame,
@@ -584,7 +618,7 @@ def engagement_features(
     grid, jump = prep.grid, prep.jump
     jump_day = np.full(len(grid.seg), np.nan)
     has = jump.day_row >= 0
-    jump_day[has] = grid.day[jump.day_row[has]]
+    jump_day[has] = grid.day_at(jump.day_row[has])
     jd = grid.seg.scatter(jump_day, n)[code]
     # The jump happens between the end of day jd - 1 and day jd: posts before day jd - 1 saw the
     # old audience, posts from day jd on the new one.
@@ -592,7 +626,14 @@ def engagement_features(
     post = (t >= jd) & (t < jd + JUMP_WINDOW_DAYS)
 
     # Every median of the builder in one call (see _medians): over the recent posts, then over
-    # all posts in the window (sponsored vs organic, before vs after the jump).
+    # subsets of all posts in the window (sponsored vs organic, before vs after the jump).
+    subsets = _subsets(
+        seg,
+        (sponsored == 1.0, (er,)),
+        (sponsored == 0.0, (er,)),
+        (pre, (er, likes)),
+        (post, (er, likes)),
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         has_views = np.isfinite(rv) & (rv > 0)
         (
@@ -601,25 +642,19 @@ def engagement_features(
             med_likes,
             likes_per_view,
             views_per_follower,
-            paid,
-            organic,
-            er_pre,
-            er_post,
-            lk_pre,
-            lk_post,
+            *subset_medians,
         ) = _medians(
             (rs, rer),
             (rs, rf),
             (rs, rl),
             (rs, np.where(has_views, rl / rv, np.nan)),
             (rs, np.where(has_views & (rf > 0), rv / rf, np.nan)),
-            (seg, np.where(sponsored == 1.0, er, np.nan)),
-            (seg, np.where(sponsored == 0.0, er, np.nan)),
-            (seg, np.where(pre, er, np.nan)),
-            (seg, np.where(post, er, np.nan)),
-            (seg, np.where(pre, likes, np.nan)),
-            (seg, np.where(post, likes, np.nan)),
+            *subsets,
         )
+    paid, organic, er_pre, lk_pre, er_post, lk_post = (
+        _per_segment(sub, med, len(seg))
+        for (sub, _), med in zip(subsets, subset_medians, strict=True)
+    )
 
     put(rs, "eng_n_posts", rs.lengths.astype("float64"))
     put(rs, "eng_er_median", er_median)
@@ -640,7 +675,7 @@ def engagement_features(
         put(rs, "eng_spike_follower_growth_rel", np.where(before > 0, after / before - 1.0, np.nan))
         put(rs, "eng_likes_per_view", likes_per_view)
         put(rs, "eng_views_per_follower", views_per_follower)
-        gaps = rt - lag(rt, 1, rs.offset())
+        gaps = rt - _lag(rt, 1, rs)
         n_gaps = rs.count(np.isfinite(gaps))
         span = rs.sum(gaps)
         put(rs, "eng_posts_per_week", np.where(span > 0, n_gaps / (span / 7.0), np.nan))

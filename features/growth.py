@@ -34,7 +34,6 @@ from features._series import (
     creator_index,
     day_numbers,
     fractional_days,
-    lag,
 )
 from features.catalog import Feature
 
@@ -267,12 +266,6 @@ def _medians(*parts: tuple[Segments, np.ndarray]) -> list[np.ndarray]:
     return [med[a:b] for a, b in pairwise(ends)]
 
 
-# (creator, day) search key: code * 2**21 + day + 2**20 keeps days of any plausible date apart
-# and is an exact integer for every observation.
-_KEY_BASE = 2.0**21
-_KEY_SHIFT = 2.0**20
-
-
 @dataclass(frozen=True)
 class _Obs:
     """Cleaned observations: one row per (creator, day), sorted, within the window up to as_of."""
@@ -286,9 +279,9 @@ class _Obs:
     ref_day: np.ndarray  # per creator: as_of day, or the last observed day when as_of is unknown
 
     @cached_property
-    def key(self) -> np.ndarray:
-        """Sorted float key per row, (creator, day), for searching (creator, time) points."""
-        return self.code * _KEY_BASE + (self.day + _KEY_SHIFT)
+    def int_key(self) -> np.ndarray:
+        """Sorted whole key per row, (creator, day), for searching (creator, day) points."""
+        return (self.code << 32) + (self.day + 2**31)
 
 
 def _observations(history: pd.DataFrame | None, ids: pd.Index, as_of: pd.Series | None) -> _Obs:
@@ -344,44 +337,92 @@ class _Grid:
     """The history resampled to one row per day from each creator's first to last observation."""
 
     seg: Segments
-    day: np.ndarray
-    offset: np.ndarray
+    first_day: np.ndarray  # per segment: the day of its first row
     followers: np.ndarray
     prev_obs: np.ndarray  # day of the last observation at or before the row's day
     next_obs: np.ndarray  # day of the first observation at or after the row's day
     daily: np.ndarray  # change from the previous day (NaN on each creator's first day)
+    obs_row: np.ndarray  # grid row of each observation
+
+    def day_at(self, rows: np.ndarray) -> np.ndarray:
+        """The day of each of ``rows`` (a few rows: no day column is kept for the grid)."""
+        if len(self.seg) == 1:  # one creator's call: its segment starts on row 0
+            return self.first_day[0] + rows
+        seg = np.searchsorted(self.seg.starts, rows, side="right") - 1
+        return self.first_day[seg] + (rows - self.seg.starts[seg])
+
+
+def _head_rows(seg: Segments, k: int) -> np.ndarray:
+    """The rows whose position within their segment is below ``k``."""
+    j = np.arange(k)
+    return (seg.starts[:, None] + j)[seg.lengths[:, None] > j]
+
+
+def _lag(values: np.ndarray, k: int, seg: Segments) -> np.ndarray:
+    """``lag(values, k, seg.offset())``: the row k before, NaN within k rows of a segment start.
+
+    The rows to blank are found from the segment starts, without a position column for every
+    row. ``seg`` covers the rows from row 0 on, as every segment layout here does.
+    """
+    out = np.empty(len(values))
+    out[:k] = np.nan
+    if k < len(values):
+        out[k:] = values[: len(values) - k]
+    if len(seg) > 1:  # the first segment starts on row 0, blanked above
+        out[_head_rows(seg, k)] = np.nan
+    return out
 
 
 def _daily_grid(obs: _Obs) -> _Grid:
     s = obs.seg
     if len(s) == 0:
         empty = np.zeros(0, dtype="int64")
-        return _Grid(s, empty, empty, np.zeros(0), empty, empty, np.zeros(0))
+        return _Grid(s, empty, np.zeros(0), empty, empty, np.zeros(0), empty)
     d0, d1 = obs.day[s.starts], obs.day[s.ends]
     lengths = d1 - d0 + 1
     if np.array_equal(lengths, s.lengths):
         # Every day observed (the common daily scrape): the grid is the observations.
-        offset = s.offset()
-        daily = lag(obs.followers, 1, offset)
+        daily = _lag(obs.followers, 1, s)
         np.subtract(obs.followers, daily, out=daily)
-        return _Grid(s, obs.day, offset, obs.followers, obs.day, obs.day, daily)
-    gstarts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
+        rows = np.arange(len(obs.day), dtype="int64")
+        return _Grid(s, d0, obs.followers, obs.day, obs.day, daily, rows)
+    # Observation i owns the grid rows from its day up to the day before the next observation
+    # (one row after a creator's last): a row's left observation is a running count of the
+    # observation rows, and every per-row value is a gather of a per-observation one, from the
+    # same operands, in the same order, as interpolating row by row between the observations
+    # on either side.
+    day_o, fol = obs.day, obs.followers
+    gap = np.ones(len(day_o), dtype="int64")
+    np.subtract(day_o[1:], day_o[:-1], out=gap[:-1])
+    gap[s.ends] = 1
+    obs_row = np.cumsum(gap)
+    obs_row -= gap
+    n = int(obs_row[-1]) + 1
+    gstarts = obs_row[s.starts]
     grid_seg = Segments(gstarts, lengths, s.codes)
-    offset = grid_seg.offset()
-    day = grid_seg.spread(d0) + offset
-    obs_row = np.arange(len(obs.day), dtype="int64")
-    pos = s.spread(gstarts) + (obs.day - s.spread(d0))
-    at = np.full(len(day), -1, dtype="int64")
-    at[pos] = obs_row
-    # Every segment starts on an observation, so the running max never leaks across creators.
-    left = np.maximum.accumulate(at)
-    right = left + (at < 0)
-    dl, dr = obs.day[left], obs.day[right]
-    fl, fr = obs.followers[left], obs.followers[right]
-    weight = (day - dl) / np.maximum(dr - dl, 1)
-    followers = fl + (fr - fl) * weight
-    daily = followers - lag(followers, 1, offset)
-    return _Grid(grid_seg, day, offset, followers, dl, dr, daily)
+    at_obs = np.zeros(n, dtype="int64")
+    at_obs[obs_row] = 1
+    left = np.cumsum(at_obs)
+    left -= 1
+    nxt = np.arange(1, len(day_o) + 1)
+    nxt[s.ends] -= 1  # a creator's last observation is its own next one
+    prev_obs = day_o[left]
+    # The row after an observation's own row looks ahead to the next observation.
+    next_obs = day_o[nxt][left]
+    next_obs[obs_row] = day_o
+    # Interpolation weight: days since the left observation over days to the next, as floats
+    # (what int64 true division computes); 0 / gap equals 0 / 1 on an observation's own row.
+    weight = np.arange(n, dtype="float64")
+    weight -= obs_row.astype("float64")[left]
+    weight /= gap.astype("float64")[left]
+    followers = (fol[nxt] - fol)[left]
+    followers *= weight
+    followers += fol[left]
+    followers[obs_row] = fol + (fol - fol) * 0.0
+    daily = np.empty(n)
+    np.subtract(followers[1:], followers[:-1], out=daily[1:])
+    daily[gstarts] = np.nan
+    return _Grid(grid_seg, d0, followers, prev_obs, next_obs, daily, obs_row)
 
 
 def _window_change(grid: _Grid, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -389,11 +430,13 @@ def _window_change(grid: _Grid, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Resolved means the observations around the window are at most k + 1 days apart.
     """
-    before = lag(grid.followers, k, grid.offset)
+    before = _lag(grid.followers, k, grid.seg)
     change = grid.daily.copy() if k == 1 else grid.followers - before
-    if grid.prev_obs is not grid.day:  # some days interpolated: keep resolved windows only
-        span = grid.next_obs - lag(grid.prev_obs, k, grid.offset)
-        change[~(span <= k + 1)] = np.nan
+    if grid.prev_obs is not grid.next_obs:  # some days interpolated: keep resolved windows only
+        # Rows within k of a segment start have no level before (change NaN already), so the
+        # span needs no blanking there: whole days, compared as the float lag would be.
+        span = grid.next_obs[k:] - grid.prev_obs[: max(len(grid.prev_obs) - k, 0)]
+        change[k:][span > k + 1] = np.nan
     return change, before
 
 
@@ -554,14 +597,14 @@ def growth_features(
     ends = gs.ends
     f_end = grid.followers[ends]
     span = (gs.lengths - 1).astype("float64")
-    last_day = grid.day[ends]
+    last_day = grid.prev_obs[ends]  # a segment ends on an observation
     ref = obs.ref_day[gs.codes]
 
     put("growth_n_points", s.lengths.astype("float64"))
     put("growth_span_days", span)
     put("growth_last_obs_days_ago", (ref - last_day).astype("float64"))
     put("growth_interp_share", 1.0 - s.lengths / gs.lengths)
-    gaps = lag(obs.day.astype("float64"), 1, s.offset())
+    gaps = _lag(obs.day.astype("float64"), 1, s)
     gaps = obs.day - gaps
     put("growth_max_gap_days", s.max(gaps))
 
@@ -590,16 +633,18 @@ def growth_features(
     # The creator's own normal daily change, from every day of the resampled curve; with it,
     # in the same median call, the medians the drip and following features need.
     daily = grid.daily
-    cv = _drip_cv(grid)
+    drip = _drip_cv(grid, obs)
     fk = _known_following(obs)
-    med, typical, foll_med = _medians((gs, daily), (gs, cv), (fk[2], fk[1]))
+    med, drip_med, foll_med = _medians((gs, daily), (drip.seg, drip.cv), (fk[2], fk[1]))
+    typical = np.full(len(gs), np.nan)
+    typical[drip.seg.codes] = drip_med
     med_rows = gs.spread(med)
     (mad,) = _medians((gs, np.abs(daily - med_rows)))
     scale = np.maximum(MAD_SCALE * mad, NOISE_FLOOR_REL * np.maximum(f_end, 1.0))
     put("growth_max_jump_z", (jump.size - 2.0 * med) / (np.sqrt(2.0) * scale))
     has = jump.end_row >= 0
     days_ago = np.full(len(gs), np.nan)
-    days_ago[has] = ref[has] - grid.day[jump.day_row[has]]
+    days_ago[has] = ref[has] - grid.day_at(jump.day_row[has])
     put("growth_max_jump_days_ago", days_ago)
     excess_1d = np.full(len(gs), np.nan)
     excess_1d[has] = jump.change_1d[jump.day_row[has]] - med[has]
@@ -641,7 +686,7 @@ def growth_features(
     with np.errstate(invalid="ignore", divide="ignore"):
         put("growth_purge_share", np.where(has & (excess_2d > 0), lost / excess_2d, np.nan))
 
-    _drip(grid, f_end, cv, typical, put)
+    _drip(grid, f_end, drip, typical, put)
     _following(obs, fk, foll_med, put)
     return block_frame(block, _COLUMNS, ids)
 
@@ -665,54 +710,96 @@ def _step_size_cv(
         return np.where((n_steps >= 2) & (mean > 0), np.sqrt(sq / n_steps) / mean, np.nan)
 
 
-def _drip_cv(grid: _Grid) -> np.ndarray:
+@dataclass(frozen=True)
+class _DripCV:
+    """The drip windows' coefficients of variation where known, by grid segment.
+
+    ``seg`` groups ``rows`` (ascending grid rows) and ``cv`` (the CV of the DRIP_WINDOW daily
+    gains ending on each) by grid segment; its codes are grid segment numbers. Every other row
+    of the grid has no known CV (NaN): its window holds a gain that is not a real daily change.
+    """
+
+    rows: np.ndarray
+    cv: np.ndarray
+    seg: Segments
+
+
+_ZERO = np.zeros(1, dtype="int64")
+_NONE = np.zeros(0, dtype="int64")
+_NO_DRIP = _DripCV(_NONE, np.zeros(0), Segments(_NONE, _NONE, _NONE))
+
+
+def _drip_cv(grid: _Grid, obs: _Obs) -> _DripCV:
     """Coefficient of variation of the daily gains over the DRIP_WINDOW rows ending on each row.
 
     Only real daily changes count (both days observed): interpolation across a gap makes
-    perfectly constant increments that are not evidence of anything.
+    perfectly constant increments that are not evidence of anything. So a window is known only
+    where DRIP_WINDOW + 1 consecutive days are observations, found from the observations alone,
+    and the CV is worked out for those windows only (a few of the grid's rows when sampling has
+    gaps), with the same operations, in the same order, as over every row of the grid.
     """
-    if grid.next_obs is grid.day:  # every day observed: every daily change is real
-        gain = grid.daily
-    else:
-        real = (grid.next_obs == grid.day) & (lag(grid.prev_obs, 1, grid.offset) == grid.day - 1)
-        gain = np.where(real, grid.daily, np.nan)
-    # Rolling mean and SD over DRIP_WINDOW rows from shifted views: two passes, no cumulative
-    # sums, so no cancellation error and results that depend on the window's rows only. A window
-    # reaching into the previous creator holds this creator's first day, whose gain is NaN.
-    w, n = DRIP_WINDOW, len(gain)
-    cv = np.full(n, np.nan)
-    if n >= w:
-        views = [gain[w - 1 - j : n - j] for j in range(w)]
-        mean = views[0].copy()
-        for v in views[1:]:
-            mean += v
-        mean /= w
-        var = np.zeros(n - w + 1)
-        tmp = np.empty(n - w + 1)
-        for v in views:  # in place: this loop is the builder's widest pass over the data
-            np.subtract(v, mean, out=tmp)
-            np.multiply(tmp, tmp, out=tmp)
-            var += tmp
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.sqrt(var / w, out=var)
-            np.divide(var, mean, out=var)
-            var[~(mean > 0)] = np.nan
-        cv[w - 1 :] = var
-    return cv
+    w = DRIP_WINDOW
+    s, day = obs.seg, obs.day
+    # A real gain on an observation: the previous observation is the same creator's, a day before.
+    real = np.zeros(len(day), dtype=bool)
+    np.equal(day[1:] - day[:-1], 1, out=real[1:])
+    real[s.starts] = False
+    run_start, run_len = _runs(real)
+    keep = run_len >= w
+    if not keep.any():  # no DRIP_WINDOW + 1 days observed in a row
+        return _NO_DRIP
+    run_start, run_len = run_start[keep], run_len[keep]
+    n_win = run_len - (w - 1)
+    total = int(n_win.sum())
+    first = np.cumsum(n_win) - n_win
+    # Each window's last observation: the w-th to the last of its run of real gains.
+    last = np.repeat(run_start + (w - 1) - first, n_win) + np.arange(total)
+    rows = grid.obs_row[last]
+    # The window's gains, newest first, one row per position in the window: one gather.
+    gains = grid.daily[rows[None, :] - np.arange(w)[:, None]]
+    # The rolling mean and SD in two passes, summed in the same order as over shifted views of
+    # every row (no cumulative sums: no cancellation error, results that depend on the window's
+    # rows only).
+    mean = gains[0].copy()
+    for j in range(1, w):
+        mean += gains[j]
+    mean /= w
+    np.subtract(gains, mean, out=gains)
+    np.multiply(gains, gains, out=gains)
+    var = gains[0].copy()  # 0.0 + a square is the square
+    for j in range(1, w):
+        var += gains[j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.sqrt(var / w, out=var)
+        np.divide(var, mean, out=var)
+        known = mean > 0
+    if not known.all():
+        rows, var = rows[known], var[known]
+    gs = grid.seg
+    if len(rows) == 0:
+        return _NO_DRIP
+    if len(gs) == 1:  # one creator's call
+        return _DripCV(rows, var, Segments(_ZERO, np.array([len(rows)]), _ZERO))
+    owner = np.searchsorted(gs.starts, rows, side="right") - 1
+    return _DripCV(rows, var, Segments.of(owner))
 
 
-def _drip(grid: _Grid, f_end: np.ndarray, cv: np.ndarray, typical: np.ndarray, put) -> None:
+def _drip(grid: _Grid, f_end: np.ndarray, drip: _DripCV, typical: np.ndarray, put) -> None:
     """Drip-feed signature: the longest run of unusually steady positive daily gains.
 
-    ``cv`` is :func:`_drip_cv` of the grid and ``typical`` its median per creator.
+    ``drip`` is :func:`_drip_cv` of the grid and ``typical`` its median per grid segment.
     """
     gs = grid.seg
-    with np.errstate(invalid="ignore"):
-        flag = (cv <= DRIP_CV_MAX) & (cv <= DRIP_CV_REL * gs.spread(typical))
-    run_start, run_len = _runs(flag)
+    ds = drip.seg
+    flag = (drip.cv <= DRIP_CV_MAX) & (drip.cv <= DRIP_CV_REL * ds.spread(typical[ds.codes]))
+    flagged = drip.rows[flag]
     days = np.zeros(len(gs))
     gained = np.zeros(len(gs))
-    if len(run_start):
+    if len(flagged):
+        # Runs of flagged rows that follow each other in the grid.
+        breaks = np.flatnonzero(flagged[1:] != flagged[:-1] + 1) + 1
+        bounds = np.concatenate([[0], breaks, [len(flagged)]])
+        run_start, run_len = flagged[bounds[:-1]], np.diff(bounds)
         run_seg = np.searchsorted(gs.starts, run_start, side="right") - 1
         order = np.lexsort((run_start, -run_len, run_seg))
         best = order[np.concatenate([[True], run_seg[order][1:] != run_seg[order][:-1]])]
@@ -720,10 +807,13 @@ def _drip(grid: _Grid, f_end: np.ndarray, cv: np.ndarray, typical: np.ndarray, p
         days[run_seg[best]] = run_len[best] + DRIP_WINDOW - 1
         gained[run_seg[best]] = grid.followers[last] - grid.followers[first - DRIP_WINDOW]
     any_window = np.isfinite(typical)
+    low = np.full(len(gs), np.nan)
+    if len(ds):
+        low[ds.codes] = ds.min(drip.cv)
     with np.errstate(divide="ignore", invalid="ignore"):
         put("growth_drip_days", np.where(any_window, days, np.nan))
         put("growth_drip_gain_rel", np.where(any_window & (f_end > 0), gained / f_end, np.nan))
-        put("growth_drip_cv_ratio", np.where(typical > 0, gs.min(cv) / typical, np.nan))
+        put("growth_drip_cv_ratio", np.where(typical > 0, low / typical, np.nan))
 
 
 def _known_following(obs: _Obs) -> tuple[np.ndarray | None, np.ndarray, Segments, np.ndarray]:
@@ -752,7 +842,7 @@ def _following(obs: _Obs, known: tuple, med: np.ndarray, put) -> None:
     range_rel = np.full(len(s), np.nan)
     if len(ks):
         where = np.searchsorted(s.codes, ks.codes)
-        step = foll - lag(foll, 1, ks.offset())
+        step = foll - _lag(foll, 1, ks)
         moved_mask = np.isfinite(step) & (step != 0)
         moved = np.flatnonzero(moved_mask)
         # Direction reversals between consecutive non-zero changes of the same creator.
@@ -788,20 +878,15 @@ def _followers_at_obs(
     out = np.full(len(codes), np.nan)
     if len(obs.code) == 0 or len(codes) == 0:
         return out
-    okey = obs.key
-    qkey = codes * _KEY_BASE + (days + _KEY_SHIFT)
-    left = np.searchsorted(okey, qkey, side="right") - 1
-    n = len(okey)
-    # The float key rounds the time of day for large codes; one exact correction step on the
-    # day numbers makes the answer independent of the code, hence of how creators are chunked.
-    # Integer clips as minimum(maximum()): the same rows, without np.clip's fixed cost.
-    lc = np.minimum(np.maximum(left, 0), n - 1)
-    back = (left >= 0) & (obs.code[lc] == codes) & (obs.day[lc] > days)
-    left = left - back
-    rc = np.minimum(np.maximum(left + 1, 0), n - 1)
-    ahead = (left + 1 < n) & (obs.code[rc] == codes) & (obs.day[rc] <= days)
-    left = left + ahead
     ok = (codes >= 0) & np.isfinite(days)
+    # The last observation at or before each point: an observation's whole day is at or before
+    # the point's time exactly when it is at or before the point's day, so one exact search on
+    # whole (creator, day) keys finds it, whatever the creator's code (hence however creators
+    # are chunked).
+    whole = np.floor(days, where=ok, out=np.zeros(len(days)))
+    qkey = (codes << 32) + (whole.astype("int64") + 2**31)
+    left = np.searchsorted(obs.int_key, qkey, side="right") - 1
+    n = len(obs.code)
     lc = np.minimum(np.maximum(left, 0), n - 1)
     rc = np.minimum(np.maximum(left + 1, 0), n - 1)
     has_l = ok & (left >= 0) & (obs.code[lc] == codes)
@@ -867,7 +952,7 @@ def _jump_table(obs: _Obs, ids: pd.Index) -> pd.DataFrame:
     gs = grid.seg
     day = np.full(len(gs), np.nan)
     has = jump.day_row >= 0
-    day[has] = grid.day[jump.day_row[has]]
+    day[has] = grid.day_at(jump.day_row[has])
     n = len(ids)
     day_all = gs.scatter(day, n)
     dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")

@@ -426,3 +426,42 @@ def test_a_prepared_history_is_used_only_when_made_for_these_creators(world):
     other = prepare_history(history, creators.iloc[::-1], as_of)
     got = engagement_features(posts, creators, history, as_of, prepared=other)
     assert_frame_equal(got, alone, check_exact=True)
+
+
+def test_medians_over_post_subsets_agree_for_many_creators_and_one():
+    # Many creators take the subset medians over the subset's rows only, one creator over every
+    # post with NaN outside the subset: the features must be the same bits either way.
+    from features.engagement import _SUBSET_ROWS_MIN_CREATORS
+
+    rng = np.random.default_rng(11)
+    ids = [f"c{i:03d}" for i in range(_SUBSET_ROWS_MIN_CREATORS + 16)]
+    series, rows = {}, []
+    for i, cid in enumerate(ids):
+        days = np.arange(120)
+        jump_day = int(rng.integers(30, 90))
+        base = 5_000.0 + 1_000.0 * i
+        series[cid] = (list(days), list(np.where(days < jump_day, base, base * 1.6) + days))
+        for d in np.sort(rng.choice(120, size=int(rng.integers(0, 40)), replace=False)):
+            sponsored = [None, True, False][int(rng.integers(0, 3))]
+            views = float(rng.integers(1_000, 9_000)) if rng.random() < 0.5 else np.nan
+            likes = float(rng.integers(50, 400)) * (1.0 if d < jump_day else 0.7)
+            rows.append((cid, d + 0.25, likes, float(rng.integers(0, 30)), views, sponsored))
+    posts, history = posts_frame(rows), history_frame(series)
+    creators = creators_frame(ids, [series[c][1][-1] for c in ids])
+    as_of = as_of_for(ids, START + pd.Timedelta("119D"))
+    together = engagement_features(posts, creators, history, as_of)
+    alone = pd.concat(
+        [
+            engagement_features(
+                posts[posts["creator_id"] == c],
+                creators[creators["creator_id"] == c],
+                history[history["creator_id"] == c],
+                as_of.loc[[c]],
+            )
+            for c in ids
+        ]
+    )
+    assert together["eng_er_jump_ratio"].notna().sum() > 10
+    assert together["eng_sponsored_er_ratio"].notna().sum() > 10
+    assert together["eng_n_posts"].isna().any()  # some creators without posts
+    assert together.to_numpy().tobytes() == alone.to_numpy().tobytes()

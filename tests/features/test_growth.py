@@ -410,3 +410,168 @@ def test_medians_in_one_call_equal_separate_medians():
     got = _medians(*parts)
     for (seg, values), med in zip(parts, got, strict=True):
         np.testing.assert_array_equal(med, seg.median(values))
+
+
+def _irregular_history(seed: int, n_creators: int = 12) -> pd.DataFrame:
+    """Histories mixing daily runs, gaps of a few days to weeks and repeated days."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i in range(n_creators):
+        n = int(rng.integers(1, 60))
+        if i % 4 == 0:  # a daily scrape
+            steps = np.ones(n - 1, dtype="int64")
+        else:
+            steps = rng.choice([0, 1, 1, 1, 2, 3, 9, 25], size=n - 1)
+        day = np.concatenate([[0], np.cumsum(steps)])
+        followers = np.round(1000.0 + np.cumsum(rng.normal(20.0, 15.0, n)) * (i + 1) / 3.0, 1)
+        followers[rng.random(n) < 0.1] += 5000.0  # some bursts
+        frames.append(
+            pd.DataFrame(
+                {
+                    "creator_id": f"c{i:02d}",
+                    "date": START + pd.to_timedelta(day, unit="D"),
+                    "followers": followers,
+                    "following": rng.integers(100, 110, n).astype("float64"),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _grid_row_by_row(obs):
+    """The daily grid the plain way: every row interpolated between its two observations."""
+    from features._series import Segments, lag
+
+    s = obs.seg
+    d0, d1 = obs.day[s.starts], obs.day[s.ends]
+    lengths = d1 - d0 + 1
+    gstarts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
+    grid_seg = Segments(gstarts, lengths, s.codes)
+    offset = grid_seg.offset()
+    day = grid_seg.spread(d0) + offset
+    at = np.full(len(day), -1, dtype="int64")
+    at[s.spread(gstarts) + (obs.day - s.spread(d0))] = np.arange(len(obs.day))
+    left = np.maximum.accumulate(at)
+    right = left + (at < 0)
+    dl, dr = obs.day[left], obs.day[right]
+    fl, fr = obs.followers[left], obs.followers[right]
+    followers = fl + (fr - fl) * ((day - dl) / np.maximum(dr - dl, 1))
+    return grid_seg, day, offset, followers, dl, dr, followers - lag(followers, 1, offset)
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.astype(b.dtype).tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_daily_grid_matches_row_by_row_interpolation(seed):
+    from features.growth import _daily_grid, prepare_history
+
+    history = _irregular_history(seed)
+    creators = creators_of(history["creator_id"].unique())
+    obs = prepare_history(history, creators, None).obs
+    grid = _daily_grid(obs)
+    seg, day, _, followers, dl, dr, daily = _grid_row_by_row(obs)
+    np.testing.assert_array_equal(grid.seg.starts, seg.starts)
+    np.testing.assert_array_equal(grid.seg.lengths, seg.lengths)
+    assert _same_bits(grid.followers, followers)
+    assert _same_bits(grid.daily, daily)
+    assert _same_bits(grid.prev_obs, dl)
+    assert _same_bits(grid.next_obs, dr)
+    assert _same_bits(grid.day_at(np.arange(len(day))), day)
+    np.testing.assert_array_equal(grid.followers[grid.obs_row], obs.followers)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_drip_cv_matches_windows_over_every_grid_row(seed):
+    from features._series import lag
+    from features.growth import DRIP_WINDOW, _daily_grid, _drip_cv, prepare_history
+
+    history = _irregular_history(seed, n_creators=16)
+    # A long daily run with steady gains, so some windows are known, and some flat ones.
+    history.loc[history["creator_id"] == "c00", "followers"] = np.arange(
+        (history["creator_id"] == "c00").sum()
+    ) * 10.0 + np.where(np.arange((history["creator_id"] == "c00").sum()) % 3 == 0, 4.0, 0.0)
+    creators = creators_of(history["creator_id"].unique())
+    obs = prepare_history(history, creators, None).obs
+    grid = _daily_grid(obs)
+    # Reference: the CV over shifted views of every row, real daily changes only.
+    _, day, offset, _, dl, dr, daily = _grid_row_by_row(obs)
+    gain = np.where((dr == day) & (lag(dl, 1, offset) == day - 1), daily, np.nan)
+    w, n = DRIP_WINDOW, len(gain)
+    want = np.full(n, np.nan)
+    views = [gain[w - 1 - j : n - j] for j in range(w)]
+    mean = sum(views[1:], views[0].copy()) / w
+    var = np.zeros(n - w + 1)
+    for v in views:
+        var += (v - mean) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want[w - 1 :] = np.where(mean > 0, np.sqrt(var / w) / mean, np.nan)
+    drip = _drip_cv(grid, obs)
+    got = np.full(n, np.nan)
+    got[drip.rows] = drip.cv
+    assert np.isfinite(want).sum() > 0
+    assert _same_bits(got, want)
+    # Each known window is filed under the grid segment holding its row.
+    owner = np.searchsorted(grid.seg.starts, drip.rows, side="right") - 1
+    np.testing.assert_array_equal(drip.seg.spread(drip.seg.codes), owner)
+
+
+def test_lag_blanks_each_segment_head_like_the_offset_lag():
+    from features._series import Segments, lag
+    from features.growth import _lag
+
+    codes = np.repeat(np.arange(6), [1, 3, 9, 2, 12, 1])
+    seg = Segments.of(codes)
+    values = np.arange(len(codes), dtype="float64") * 1.5
+    for k in (1, 2, 7):
+        assert _same_bits(_lag(values, k, seg), lag(values, k, seg.offset()))
+    one = Segments.of(np.zeros(5, dtype="int64"))
+    assert _same_bits(_lag(values[:5], 7, one), lag(values[:5], 7, one.offset()))
+
+
+def test_followers_at_is_exact_at_day_ends_for_any_creator_position():
+    # Points a nanosecond before midnight and at midnight: the observation at or before each
+    # is found the same way whether the creator comes first or after thousands of others.
+    from features._series import fractional_days
+
+    history = pd.DataFrame(
+        {
+            "creator_id": "a",
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"]),
+            "followers": [100.0, 200.0, 300.0],
+        }
+    )
+    eps = pd.Timedelta(1, unit="ns")
+    times = pd.DatetimeIndex(
+        [
+            pd.Timestamp("2024-01-02") - eps,
+            pd.Timestamp("2024-01-02"),
+            pd.Timestamp("2024-01-04") - eps,
+            pd.Timestamp("2024-01-04"),
+        ]
+    )
+    t = fractional_days(times)
+    d1, d2, d4 = (float(x) for x in fractional_days(history["date"]))
+    want = np.array(
+        [
+            100.0 + 100.0 * ((t[0] - d1) / (d2 - d1)),
+            200.0,
+            200.0 + 100.0 * ((t[2] - d2) / (d4 - d2)),
+            300.0,
+        ]
+    )
+    alone = followers_at(history, np.array(["a"] * 4, dtype=object), times)
+    others = np.array([f"x{i:05d}" for i in range(5000)], dtype=object)
+    crowd = pd.concat(
+        [pd.DataFrame({"creator_id": others, "date": START, "followers": 1.0}), history],
+        ignore_index=True,
+    )
+    late = followers_at(
+        crowd,
+        np.concatenate([others, np.array(["a"] * 4, dtype=object)]),
+        times[[0] * len(others)].append(times),
+    )[len(others) :]
+    assert _same_bits(alone, want)
+    assert _same_bits(late, want)
