@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -93,19 +94,26 @@ def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: in
             for p in payloads[:20]:
                 warm.post("/v1/score", content=p).raise_for_status()
 
+        local = threading.local()  # one client, so one keep-alive connection, per thread
+        clients: list[httpx.Client] = []
+
         def one(i: int) -> float:
-            with_client = clients[i % threads]
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
+                clients.append(client)
             t = time.perf_counter()
-            with_client.post("/v1/score", content=payloads[i % len(payloads)]).raise_for_status()
+            client.post("/v1/score", content=payloads[i % len(payloads)]).raise_for_status()
             return time.perf_counter() - t
 
-        clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for _ in range(threads)]
         cpu0 = _cpu_seconds(proc.pid)
+        client0 = time.process_time()
         t0 = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             lat = np.array(list(pool.map(one, range(n))))
         seconds = time.perf_counter() - t0
         cpu = _cpu_seconds(proc.pid) - cpu0
+        client_cpu = time.process_time() - client0
         for c in clients:
             c.close()
     finally:
@@ -119,6 +127,7 @@ def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: in
     p50, p90, p99 = np.percentile(lat * 1000, [50, 90, 99])
     print(f"latency               p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms")
     print(f"service CPU           {cpu / n * 1000:.1f} ms per request")
+    print(f"client CPU            {client_cpu / n * 1000:.1f} ms per request (same machine)")
 
 
 if __name__ == "__main__":
