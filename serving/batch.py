@@ -42,12 +42,14 @@ and ``resume=True`` continues an interrupted run from them.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -242,12 +244,14 @@ def _positions(ids: np.ndarray) -> tuple[Callable, dict[str, str]]:
     """Creator id -> row of its first occurrence, and a message for every repeated id."""
     s = pd.Series(ids, dtype=object)
     dup = s.duplicated(keep="first").to_numpy()
-    first_rows = np.flatnonzero(~dup)
-    index = pd.Index(s[~dup].to_numpy(dtype=object))
+    # Id (str, or None for a missing one, as ``_ids`` gives both sides) -> row of its first
+    # occurrence. A dict, not ``Index.get_indexer``: planning looks up each row group's few
+    # thousand distinct ids in a million, ~0.6 ms a row group this way against ~6-14 ms.
+    first = dict(zip(s[~dup].tolist(), np.flatnonzero(~dup).tolist(), strict=True))
 
     def position(values: np.ndarray) -> np.ndarray:
-        got = index.get_indexer(values)
-        return np.where(got >= 0, first_rows[np.maximum(got, 0)], -1)
+        found = map(first.get, values.tolist(), itertools.repeat(-1, len(values)))
+        return np.fromiter(found, dtype=np.int64, count=len(values))
 
     repeated: dict[str, str] = {}
     rep = s.duplicated(keep=False).to_numpy() & s.notna().to_numpy()
@@ -526,11 +530,18 @@ def plan_chunks(
     rows: dict[str, np.ndarray] = {"creators": starts}
     if n_chunks > 1:
         position = position if position is not None else _positions(ids)[0]
-        for table in CHILD_TABLES:
-            if table in layouts:
-                ends = starts[1:-1]
-                cut = _child_starts(table, layouts[table], position, ends)
-                rows[table] = np.r_[0, cut, layouts[table].n_rows]
+        children = [t for t in CHILD_TABLES if t in layouts]
+        # One thread per table: Parquet decoding and most of the NumPy work release the GIL, so
+        # the tables' creator ids are read side by side (planning is the part of a run that
+        # no worker shares). Results are taken in table order: the first table in that order
+        # with rows out of order is the one reported, whichever thread finds its problem first.
+        with ThreadPoolExecutor(max(1, min(len(children), os.cpu_count() or 1))) as pool:
+            cuts = [
+                pool.submit(_child_starts, t, layouts[t], position, starts[1:-1])
+                for t in children
+            ]
+            for table, cut in zip(children, cuts, strict=True):
+                rows[table] = np.r_[0, cut.result(), layouts[table].n_rows]
     else:
         rows.update({t: np.array([0, lay.n_rows]) for t, lay in layouts.items() if t != "creators"})
     plans = []
