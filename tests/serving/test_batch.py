@@ -244,26 +244,27 @@ def test_consecutive_chunks_sharing_row_groups_go_to_one_task(regrouped):
     assert _group_size(plans[:5], jobs=2) == 1  # too few chunks to share: one per task
 
 
-_THP_STATE = (
+_WORKER_STATE = (
     "import ctypes, sys; from serving import batch; {call}; "
-    "sys.stdout.write(str(ctypes.CDLL(None).prctl(42, 0, 0, 0, 0)))"  # PR_GET_THP_DISABLE
-)
+    "sys.stdout.write(f'{{ctypes.CDLL(None).prctl(42, 0, 0, 0, 0)}} {{batch._DECODE_THREADS}}')"
+)  # prctl 42: PR_GET_THP_DISABLE
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and prctl are Linux's")
 @pytest.mark.parametrize(
-    ("call", "kept"),
-    [("batch._keep_freed_memory()", "1"), ("batch.score_folder", "0")],
+    ("call", "state"),
+    [("batch._as_worker()", "1 False"), ("batch.score_folder", "0 True")],
 )
-def test_only_worker_processes_change_their_memory_settings(call, kept):
-    """Workers keep freed memory (no huge pages among the settings); importing changes nothing."""
+def test_only_worker_processes_change_their_settings(call, state):
+    """Workers keep freed memory (no huge pages among the settings) and decode on their own
+    thread; importing the module changes nothing."""
     done = subprocess.run(
-        [sys.executable, "-c", _THP_STATE.format(call=call)],
+        [sys.executable, "-c", _WORKER_STATE.format(call=call)],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert done.stdout == kept
+    assert done.stdout == state
 
 
 def test_parallel_workers_are_told_they_are_workers(tmp_path, world_dir, scorer, monkeypatch):
