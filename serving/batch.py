@@ -372,6 +372,34 @@ def _column_positions(column: pa.ChunkedArray, position: Callable) -> np.ndarray
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
+def _ordered_cuts(
+    column: pa.ChunkedArray, position: Callable, ends: np.ndarray, last: int
+) -> tuple[np.ndarray, int] | None:
+    """``_child_starts``' cuts and last position for one row group, from its dictionary alone.
+
+    A row group written in creators order, dictionary-encoded (as Parquet writers store ids)
+    with the dictionary in order of first appearance, has non-decreasing indices and dictionary
+    ids at increasing creator positions from ``last`` on. Then its rows are in order, and the
+    first row at or after each end position is where the indices reach the first dictionary
+    id at or after it: no position per row is needed (about a third of the planning time).
+    None when any of that does not hold (nulls, unknown ids, another order): the caller then
+    works row by row and finds what is wrong.
+    """
+    if column.num_chunks != 1 or not isinstance(column.chunk(0), pa.DictionaryArray):
+        return None
+    arr = column.chunk(0)
+    if arr.null_count or not len(arr):
+        return None
+    idx = arr.indices.to_numpy()
+    if not np.all(idx[1:] >= idx[:-1]):
+        return None
+    at = position(_ids(pd.Series(arr.dictionary.to_numpy(zero_copy_only=False))))
+    if at[0] < last or not np.all(at[1:] > at[:-1]):  # also catches an unknown (-1) id
+        return None
+    first = np.searchsorted(at, ends, side="left")  # first dictionary id at or after each end
+    return np.searchsorted(idx, first, side="left"), int(at[idx[-1]])
+
+
 def _child_starts(table: str, layout: _Layout, position: Callable, ends: np.ndarray) -> np.ndarray:
     """Table row where each chunk's rows end (first row of a creator at or after ``ends``).
 
@@ -390,6 +418,12 @@ def _child_starts(table: str, layout: _Layout, position: Callable, ends: np.ndar
         pf = pq.ParquetFile(file, read_dictionary=["creator_id"] if text else None)
         for g in range(pf.num_row_groups):
             col = pf.read_row_group(g, columns=["creator_id"]).column(0)
+            ordered = _ordered_cuts(col, position, ends, last)
+            if ordered is not None:  # the usual, well-ordered row group
+                cuts, last = ordered
+                cut += cuts
+                row += len(col)
+                continue
             pos = _column_positions(col, position)
             unknown = pos < 0
             if unknown.any():  # an unknown creator travels with the rows around it

@@ -226,6 +226,41 @@ def test_chunk_plans_hand_out_every_row_once_in_table_order(
     assert sum((c.tables["follower_history"]["creator_id"] == "ghost").sum() for c in parts) == 1
 
 
+@pytest.mark.parametrize("size", [1, 3, 7, 59])
+def test_row_groups_planned_from_their_dictionary_match_row_by_row(regrouped, monkeypatch, size):
+    """The dictionary shortcut plans exactly what positions per row give, and is taken."""
+    taken = []
+    real = batch_module._ordered_cuts
+
+    def spy(*args):
+        got = real(*args)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(batch_module, "_ordered_cuts", spy)
+    fast = plan_chunks(regrouped, size)
+    # Taken for most row groups; not for the one holding the unknown creator's history row.
+    assert any(taken) and not all(taken)
+    monkeypatch.setattr(batch_module, "_ordered_cuts", lambda *args: None)
+    slow = plan_chunks(regrouped, size)
+    assert [(p.offsets, p.slices) for p in fast] == [(p.offsets, p.slices) for p in slow]
+
+
+def test_an_out_of_order_row_group_is_refused_with_the_dictionary_shortcut(tmp_path, world_tables):
+    data = _write(world_tables, tmp_path)
+    posts = pq.read_table(data / "posts.parquet")
+    ids = posts.column("creator_id").to_pylist()
+    # Two creators' runs swapped inside one row group: indices stay in first-appearance order,
+    # so only the dictionary's creator positions show the problem.
+    a, b = world_tables["creators"]["creator_id"].iloc[[3, 4]]
+    ra = [i for i, v in enumerate(ids) if v == a]
+    rb = [i for i, v in enumerate(ids) if v == b]
+    order = list(range(ra[0])) + rb + ra + list(range(rb[-1] + 1, len(ids)))
+    pq.write_table(posts.take(order), data / "posts.parquet")
+    with pytest.raises(ContractError, match=rf"row {len(rb) + ra[0] + 1} \(creator '{a}'\) comes"):
+        plan_chunks(data, 2)
+
+
 def test_regrouped_parquet_in_parallel_tasks_gives_the_one_piece_result(
     tmp_path, regrouped, world_tables, scorer
 ):
