@@ -2,7 +2,7 @@
 
 ``python bench_http.py [n] [threads] [model] [workers]`` starts the service on a free loopback
 port with the benchmark bundle (see ``bench_score.py``; or the bundle folder ``model``; with
-``workers`` > 1, that many server processes through ``serving.api:app_from_env``), then sends ``n``
+``workers`` > 1, ``creatorscore serve --workers``: that many server processes), then sends ``n``
 POST /v1/score requests (default 2,000), each one simulated creator with its history, posts,
 comments and audience sample, from ``threads`` client threads (default 4); prints requests/s,
 latency percentiles and the CPU seconds the service used per request. The service's settings
@@ -72,14 +72,8 @@ def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: in
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    if workers == 1:
-        cmd = ["-m", "serving.cli", "serve", "--port", str(port), "--model", str(model)]
-        proc = subprocess.Popen([sys.executable, *cmd])
-    else:  # several server processes, as ``uvicorn --workers`` starts them
-        cmd = ["-m", "uvicorn", "--factory", "serving.api:app_from_env", "--port", str(port)]
-        cmd += ["--workers", str(workers), "--log-level", "warning"]
-        env = {**os.environ, "CREATORSCORE_MODEL": str(model)}
-        proc = subprocess.Popen([sys.executable, *cmd], env=env)
+    cmd = ["-m", "serving.cli", "serve", "--port", str(port), "--model", str(model)]
+    proc = subprocess.Popen([sys.executable, *cmd, "--workers", str(workers)])
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -274,7 +274,7 @@ def serve_command(
     CREATORSCORE_MAX_CREATORS (per request, default 1000), CREATORSCORE_MAX_BODY_BYTES
     (default 20 MB), CREATORSCORE_BATCH_MAX_CREATORS (creators of concurrent requests scored in
     one call, default 64), CREATORSCORE_BATCH_WAIT_MS (how long a request waits for others to
-    join its call, default 2), CREATORSCORE_QUEUE_MAX (requests waiting before 503, default 256).
+    join its call, default 4), CREATORSCORE_QUEUE_MAX (requests waiting before 503, default 256).
     """
     import uvicorn
 
