@@ -242,14 +242,7 @@ def _text_stats(
         if arr.null_count == 0
         else arr.is_valid().to_numpy(zero_copy_only=False)
     )
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8)
-        if data_buf is not None
-        else np.zeros(0, dtype=np.uint8)
-    )[offsets[0] : offsets[-1]]
-    offsets = offsets - offsets[0]
+    offsets, data = _utf8_bytes(arr)
 
     nbytes = np.diff(offsets)
     empty = nbytes == 0
@@ -286,6 +279,18 @@ def _text_stats(
         for values in (length, digits) if present is None else (length, digits, present):
             np.copyto(values, np.nan, where=unknown)
     return length, digits, present
+
+
+def _utf8_bytes(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """A large_string array's UTF-8 bytes and row offsets into them (from 0), without copies."""
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8)
+        if data_buf is not None
+        else np.zeros(0, dtype=np.uint8)
+    )[offsets[0] : offsets[-1]]
+    return offsets - offsets[0], data
 
 
 # Bits set in the first r bits (most significant first, as ``np.packbits`` packs) of a byte.
@@ -740,24 +745,17 @@ def _pair_keys(codes: np.ndarray, followers: np.ndarray) -> np.ndarray | None:
     unknown creators and rows without an id get distinct keys of their own. None when Arrow
     cannot take the ids as text (non-str cells): the caller hashes them instead.
     """
-    n = len(codes)
     try:
         arr = pa.array(followers, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, TypeError, ValueError):
         return None
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8)
-        if data_buf is not None
-        else np.zeros(0, dtype=np.uint8)
-    )
+    offsets, data = _utf8_bytes(arr)
     nbytes = np.diff(offsets)
-    starts = offsets[:-1] - offsets[0]
+    starts = offsets[:-1]
     words = min(int(nbytes.max(initial=0) + 7) // 8, _KEY_WORDS)
     # Zero bytes after the data, so that every 8-byte read stays inside the array, and the
     # bytes read as one little-endian uint64 starting at every byte.
-    padded = np.concatenate([data[offsets[0] : offsets[-1]], np.zeros(8 * words + 8, np.uint8)])
+    padded = np.concatenate([data, np.zeros(8 * words + 8, np.uint8)])
     at_byte = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     key = nbytes.astype(np.uint64) * _MIX[0]
     key += codes.astype(np.uint64) * _MIX[1]

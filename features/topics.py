@@ -225,9 +225,9 @@ def _pieces(
     posts: pd.DataFrame | None,
     as_of: pd.Series,
     *,
-    max_captions: int,
-    max_caption_chars: int,
-    max_bio_chars: int,
+    max_captions: int = MAX_CAPTIONS,
+    max_caption_chars: int = MAX_CAPTION_CHARS,
+    max_bio_chars: int = MAX_BIO_CHARS,
 ) -> tuple[pd.Index, np.ndarray, list[str], np.ndarray]:
     """The non-empty pieces of every document: (ids, creator position, text, last of its creator).
 
@@ -1170,14 +1170,7 @@ def topic_features(
     ``topic_text_chars`` (see ``FEATURES``). Topic shares are NaN when the creator has no text
     with a term the model knows.
     """
-    ids, code, text, last = _pieces(
-        creators,
-        posts,
-        as_of,
-        max_captions=MAX_CAPTIONS,
-        max_caption_chars=MAX_CAPTION_CHARS,
-        max_bio_chars=MAX_BIO_CHARS,
-    )
+    ids, code, text, last = _pieces(creators, posts, as_of)
     n = len(ids)
     k = model.n_topics if model is not None else N_TOPICS
     # A batch is mapped from its joined text; one creator (a scoring request) from its document.

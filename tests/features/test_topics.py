@@ -21,8 +21,6 @@ import features.topics as topics
 from features._series import creator_codes
 from features.topics import (
     FEATURES,
-    MAX_BIO_CHARS,
-    MAX_CAPTION_CHARS,
     MAX_CAPTIONS,
     TopicModel,
     _cutoffs,
@@ -562,14 +560,7 @@ def _batch(captions: list[list[str]], bios: list[str | None]):
 
 def _assert_batch_path_is_exact(creators, posts, as_of, model):
     """The joined path gives transform's shares of the documents, to the last bit."""
-    ids, code, text, last = _pieces(
-        creators,
-        posts,
-        as_of,
-        max_captions=MAX_CAPTIONS,
-        max_caption_chars=MAX_CAPTION_CHARS,
-        max_bio_chars=MAX_BIO_CHARS,
-    )
+    ids, code, text, last = _pieces(creators, posts, as_of)
     docs = creator_documents(creators, posts, as_of)
     want = model.transform(docs.to_numpy())
     got = _joined_shares(model, len(ids), code, text, last)
