@@ -199,19 +199,6 @@ def as_of_days(as_of: pd.Series | None, ids: pd.Index) -> np.ndarray:
     return day_numbers(aligned.to_numpy(dtype="datetime64[ns]"))
 
 
-def lag(values: np.ndarray, k: int, offset: np.ndarray) -> np.ndarray:
-    """``values[t - k]`` as float64, NaN where ``t - k`` falls before the row's segment start.
-
-    ``offset`` is each row's position within its segment.
-    """
-    out = np.empty(len(values))
-    out[:k] = np.nan
-    if k < len(values):
-        out[k:] = values[: len(values) - k]
-    out[offset < k] = np.nan
-    return out
-
-
 @dataclass(frozen=True)
 class Segments:
     """Contiguous segments of rows, one per creator present, in creator-code order.
@@ -350,3 +337,20 @@ class Segments:
         out = np.full(n_creators, np.nan)
         out[self.codes] = per_segment
         return out
+
+
+def lag(values: np.ndarray, k: int, seg: Segments) -> np.ndarray:
+    """``values[t - k]`` as float64, NaN where ``t - k`` falls before the row's segment start.
+
+    ``seg`` covers the rows from row 0 on, one segment after another. The rows to blank (the
+    first ``k`` of each segment) are found from the segment starts, without a position column
+    for every row.
+    """
+    out = np.empty(len(values))
+    out[:k] = np.nan
+    if k < len(values):
+        out[k:] = values[: len(values) - k]
+    if len(seg) > 1:  # the first segment starts on row 0, blanked above
+        j = np.arange(k)
+        out[(seg.starts[:, None] + j)[seg.lengths[:, None] > j]] = np.nan
+    return out

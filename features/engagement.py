@@ -28,6 +28,7 @@ from features._series import (
     creator_index,
     fractional_days,
     grouped_lexsort,
+    lag,
 )
 from features.catalog import Feature
 from features.growth import (
@@ -35,7 +36,6 @@ from features.growth import (
     _as_of_days,
     _flags,
     _followers_at_obs,
-    _lag,
     _matching,
     _medians,
     prepare_history,
@@ -675,7 +675,7 @@ def engagement_features(
         put(rs, "eng_spike_follower_growth_rel", np.where(before > 0, after / before - 1.0, np.nan))
         put(rs, "eng_likes_per_view", likes_per_view)
         put(rs, "eng_views_per_follower", views_per_follower)
-        gaps = rt - _lag(rt, 1, rs)
+        gaps = rt - lag(rt, 1, rs)
         n_gaps = rs.count(np.isfinite(gaps))
         span = rs.sum(gaps)
         put(rs, "eng_posts_per_week", np.where(span > 0, n_gaps / (span / 7.0), np.nan))

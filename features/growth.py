@@ -34,6 +34,7 @@ from features._series import (
     creator_index,
     day_numbers,
     fractional_days,
+    lag,
 )
 from features.catalog import Feature
 
@@ -352,27 +353,6 @@ class _Grid:
         return self.first_day[seg] + (rows - self.seg.starts[seg])
 
 
-def _head_rows(seg: Segments, k: int) -> np.ndarray:
-    """The rows whose position within their segment is below ``k``."""
-    j = np.arange(k)
-    return (seg.starts[:, None] + j)[seg.lengths[:, None] > j]
-
-
-def _lag(values: np.ndarray, k: int, seg: Segments) -> np.ndarray:
-    """``lag(values, k, seg.offset())``: the row k before, NaN within k rows of a segment start.
-
-    The rows to blank are found from the segment starts, without a position column for every
-    row. ``seg`` covers the rows from row 0 on, as every segment layout here does.
-    """
-    out = np.empty(len(values))
-    out[:k] = np.nan
-    if k < len(values):
-        out[k:] = values[: len(values) - k]
-    if len(seg) > 1:  # the first segment starts on row 0, blanked above
-        out[_head_rows(seg, k)] = np.nan
-    return out
-
-
 def _daily_grid(obs: _Obs) -> _Grid:
     s = obs.seg
     if len(s) == 0:
@@ -382,7 +362,7 @@ def _daily_grid(obs: _Obs) -> _Grid:
     lengths = d1 - d0 + 1
     if np.array_equal(lengths, s.lengths):
         # Every day observed (the common daily scrape): the grid is the observations.
-        daily = _lag(obs.followers, 1, s)
+        daily = lag(obs.followers, 1, s)
         np.subtract(obs.followers, daily, out=daily)
         rows = np.arange(len(obs.day), dtype="int64")
         return _Grid(s, d0, obs.followers, obs.day, obs.day, daily, rows)
@@ -430,7 +410,7 @@ def _window_change(grid: _Grid, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Resolved means the observations around the window are at most k + 1 days apart.
     """
-    before = _lag(grid.followers, k, grid.seg)
+    before = lag(grid.followers, k, grid.seg)
     change = grid.daily.copy() if k == 1 else grid.followers - before
     if grid.prev_obs is not grid.next_obs:  # some days interpolated: keep resolved windows only
         # Rows within k of a segment start have no level before (change NaN already), so the
@@ -604,7 +584,7 @@ def growth_features(
     put("growth_span_days", span)
     put("growth_last_obs_days_ago", (ref - last_day).astype("float64"))
     put("growth_interp_share", 1.0 - s.lengths / gs.lengths)
-    gaps = _lag(obs.day.astype("float64"), 1, s)
+    gaps = lag(obs.day.astype("float64"), 1, s)
     gaps = obs.day - gaps
     put("growth_max_gap_days", s.max(gaps))
 
@@ -842,7 +822,7 @@ def _following(obs: _Obs, known: tuple, med: np.ndarray, put) -> None:
     range_rel = np.full(len(s), np.nan)
     if len(ks):
         where = np.searchsorted(s.codes, ks.codes)
-        step = foll - _lag(foll, 1, ks)
+        step = foll - lag(foll, 1, ks)
         moved_mask = np.isfinite(step) & (step != 0)
         moved = np.flatnonzero(moved_mask)
         # Direction reversals between consecutive non-zero changes of the same creator.

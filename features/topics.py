@@ -169,27 +169,6 @@ def creator_documents(
     >>> creator_documents(creators, posts, as_of).tolist()
     ['Coach\\nleg day #gym', '']
     """
-    ids, docs = _documents(
-        creators,
-        posts,
-        as_of,
-        max_captions=max_captions,
-        max_caption_chars=max_caption_chars,
-        max_bio_chars=max_bio_chars,
-    )
-    return pd.Series(docs, index=ids, name="document", dtype=object)
-
-
-def _documents(
-    creators: pd.DataFrame,
-    posts: pd.DataFrame | None,
-    as_of: pd.Series,
-    *,
-    max_captions: int = MAX_CAPTIONS,
-    max_caption_chars: int = MAX_CAPTION_CHARS,
-    max_bio_chars: int = MAX_BIO_CHARS,
-) -> tuple[pd.Index, np.ndarray]:
-    """:func:`creator_documents` as (creator_id index, object array of str), no Series made."""
     ids, code, text, last = _pieces(
         creators,
         posts,
@@ -198,7 +177,8 @@ def _documents(
         max_caption_chars=max_caption_chars,
         max_bio_chars=max_bio_chars,
     )
-    return ids, _joined_documents(len(ids), code, text, last)
+    docs = _joined_documents(len(ids), code, text, last)
+    return pd.Series(docs, index=ids, name="document", dtype=object)
 
 
 def _joined_documents(n: int, code: np.ndarray, text: list[str], last: np.ndarray) -> np.ndarray:

@@ -438,9 +438,19 @@ def _irregular_history(seed: int, n_creators: int = 12) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _offset_lag(values, k, offset):
+    """``values[t - k]``, NaN where the row's position in its segment (``offset``) is below k."""
+    out = np.empty(len(values))
+    out[:k] = np.nan
+    if k < len(values):
+        out[k:] = values[: len(values) - k]
+    out[offset < k] = np.nan
+    return out
+
+
 def _grid_row_by_row(obs):
     """The daily grid the plain way: every row interpolated between its two observations."""
-    from features._series import Segments, lag
+    from features._series import Segments
 
     s = obs.seg
     d0, d1 = obs.day[s.starts], obs.day[s.ends]
@@ -456,7 +466,7 @@ def _grid_row_by_row(obs):
     dl, dr = obs.day[left], obs.day[right]
     fl, fr = obs.followers[left], obs.followers[right]
     followers = fl + (fr - fl) * ((day - dl) / np.maximum(dr - dl, 1))
-    return grid_seg, day, offset, followers, dl, dr, followers - lag(followers, 1, offset)
+    return grid_seg, day, offset, followers, dl, dr, followers - _offset_lag(followers, 1, offset)
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -485,7 +495,6 @@ def test_daily_grid_matches_row_by_row_interpolation(seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_drip_cv_matches_windows_over_every_grid_row(seed):
-    from features._series import lag
     from features.growth import DRIP_WINDOW, _daily_grid, _drip_cv, prepare_history
 
     history = _irregular_history(seed, n_creators=16)
@@ -498,7 +507,7 @@ def test_drip_cv_matches_windows_over_every_grid_row(seed):
     grid = _daily_grid(obs)
     # Reference: the CV over shifted views of every row, real daily changes only.
     _, day, offset, _, dl, dr, daily = _grid_row_by_row(obs)
-    gain = np.where((dr == day) & (lag(dl, 1, offset) == day - 1), daily, np.nan)
+    gain = np.where((dr == day) & (_offset_lag(dl, 1, offset) == day - 1), daily, np.nan)
     w, n = DRIP_WINDOW, len(gain)
     want = np.full(n, np.nan)
     views = [gain[w - 1 - j : n - j] for j in range(w)]
@@ -520,15 +529,14 @@ def test_drip_cv_matches_windows_over_every_grid_row(seed):
 
 def test_lag_blanks_each_segment_head_like_the_offset_lag():
     from features._series import Segments, lag
-    from features.growth import _lag
 
     codes = np.repeat(np.arange(6), [1, 3, 9, 2, 12, 1])
     seg = Segments.of(codes)
     values = np.arange(len(codes), dtype="float64") * 1.5
     for k in (1, 2, 7):
-        assert _same_bits(_lag(values, k, seg), lag(values, k, seg.offset()))
+        assert _same_bits(lag(values, k, seg), _offset_lag(values, k, seg.offset()))
     one = Segments.of(np.zeros(5, dtype="int64"))
-    assert _same_bits(_lag(values[:5], 7, one), lag(values[:5], 7, one.offset()))
+    assert _same_bits(lag(values[:5], 7, one), _offset_lag(values[:5], 7, one.offset()))
 
 
 def test_followers_at_is_exact_at_day_ends_for_any_creator_position():
