@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -1472,3 +1473,114 @@ def test_pandera_on_suspect_rows_finds_what_it_finds_on_the_whole_table(monkeypa
     } <= found
     assert ("posts", 601, "post_id") not in found
     assert len(got.creators) < n and got.posts["creator_id"].isin(got.unscorable).sum() == 0
+
+
+# Arrow tables: the loader reads what Arrow knows of text columns (missing cells, "" cells, byte
+# lengths) instead of scanning the cells, and must load exactly what the cells say.
+
+
+def _text_table(cells: list[str | None], large: bool, pieces: int) -> pa_arrow.ChunkedArray:
+    """``cells`` as an Arrow text column cut into ``pieces`` chunks that are slices (offsets)."""
+    kind = pa_arrow.large_string() if large else pa_arrow.string()
+    whole = pa_arrow.array(["pad", *cells, "pad"], kind)
+    bounds = np.linspace(1, len(cells) + 1, pieces + 1).astype(int)
+    return pa_arrow.chunked_array(
+        [whole.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:], strict=True)], kind
+    )
+
+
+def _arrow_creators(bios, handles, ids, large=False, pieces=1) -> pa_arrow.Table:
+    n = len(bios)
+    return pa_arrow.table(
+        {
+            "creator_id": _text_table(ids, large, pieces),
+            "handle": _text_table(handles, large, pieces),
+            "followers": pa_arrow.array(np.arange(n) + 10),
+            "bio": _text_table(bios, large, pieces),
+            "created_at": pa_arrow.array([dt.date(2020, 1, 1)] * n, pa_arrow.date32()),
+        }
+    )
+
+
+def assert_arrow_loads_like_its_frame(tables: dict[str, pa_arrow.Table]) -> CreatorData:
+    from features.dataset import arrow_frame
+
+    got = load(tables)
+    assert_same_data(got, load({name: arrow_frame(t) for name, t in tables.items()}))
+    return got
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("pieces", [1, 3])
+def test_arrow_tables_load_exactly_like_their_frames(large, pieces):
+    wide = "é" * TEXT_LIMIT  # 20,000 characters in 40,000 bytes: within the limit
+    bios = [
+        wide,
+        "",
+        None,
+        "x" * (TEXT_LIMIT + 1),
+        "runner",
+        "ünïcode",
+        "",
+        "bio",
+    ] * 160  # over _WHOLE_SCHEMA_MAX
+    handles = [None] * len(bios)  # a text column with nothing in it
+    ids = [f"c{i}" for i in range(len(bios))]
+    ids[5], ids[9] = "", None  # missing ids: row errors
+    ids[7] = "c3"  # a repeated id
+    creators = _arrow_creators(bios, handles, ids, large, pieces)
+    posts = pa_arrow.table(
+        {
+            "creator_id": pa_arrow.array(["c0", "c1", "c1", "zz"]),
+            "post_id": pa_arrow.array(["p0", "p1", "", "p2"]),
+            "posted_at": pa_arrow.array(
+                [dt.datetime(2024, 1, d) for d in (1, 2, 3, 4)], pa_arrow.timestamp("us")
+            ),
+            "likes": pa_arrow.array([1, 2, 3, 4]),
+            "comments": pa_arrow.array([0, 1, 0, 1]),
+            "caption": pa_arrow.array([None, "", "a" * (TEXT_LIMIT + 1), "fine"]),
+        }
+    )
+    got = assert_arrow_loads_like_its_frame({"creators": creators, "posts": posts})
+    problems = set(zip(got.errors["table"], got.errors["row"], got.errors["column"], strict=True))
+    assert ("creators", 4, "bio") in problems and ("creators", 1, "bio") not in problems
+    assert ("creators", 6, "creator_id") in problems and ("posts", 2, "post_id") not in problems
+    assert ("posts", 3, "post_id") in problems and ("posts", 3, "caption") in problems
+    assert got.creators["bio"].iloc[0] == wide and got.creators["handle"].isna().all()
+    assert got.creators["bio"].iloc[1] is None  # "" is missing
+
+
+def test_arrow_tables_without_rows_or_with_only_missing_text_load_like_frames():
+    empty = _arrow_creators([], [], [])
+    assert len(assert_arrow_loads_like_its_frame({"creators": empty}).creators) == 0
+    gaps = _arrow_creators([None, None], [None, None], ["a", "b"])
+    assert assert_arrow_loads_like_its_frame({"creators": gaps}).creators["bio"].isna().all()
+    # Text where a number belongs: the facts give the kind, the parse stays the same.
+    odd = _arrow_creators(["x", "y"], ["h", "i"], ["a", "b"]).set_column(
+        2, "followers", pa_arrow.array(["12", "many"])
+    )
+    got = assert_arrow_loads_like_its_frame({"creators": odd})
+    assert got.errors[["row", "column"]].values.tolist() == [[2, "followers"]]
+
+
+def test_a_table_that_is_neither_frame_nor_arrow_is_refused():
+    with pytest.raises(ContractError, match="creators must be a pandas DataFrame or a pyarrow"):
+        load({"creators": [{"creator_id": "a"}]})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["", "x" * (TEXT_LIMIT + 1)]), st.text(max_size=8)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.booleans(),
+    st.integers(1, 3),
+)
+def test_any_arrow_text_loads_like_its_frame(bios, large, pieces):
+    ids = [f"c{i}" for i in range(len(bios))]
+    pieces = min(pieces, len(bios))
+    assert_arrow_loads_like_its_frame(
+        {"creators": _arrow_creators(bios, list(reversed(bios)), ids, large, pieces)}
+    )
