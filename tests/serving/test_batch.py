@@ -320,3 +320,29 @@ def test_parallel_workers_are_told_they_are_workers(tmp_path, world_dir, scorer,
     score_folder(world_dir, tmp_path / "two.parquet", scorer, chunk_size=20, jobs=2)
     assert {f.read_text() for f in marks.iterdir()} == {"True"}
     assert all(int(f.name.split("-")[0]) != os.getpid() for f in marks.iterdir())
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        pa.array(["b", "c", "e"]),  # in order, d without rows in this row group
+        pa.array(["b", "zz", "e"]),  # an unknown id inside the stretch
+        pa.array(["e", "b"]),  # out of order: no stretch
+        pa.array(["a", "g"], pa.large_string()),
+        pa.array(["g", "a", "c"]),
+        pa.array([], pa.string()),
+    ],
+)
+def test_a_dictionary_run_is_placed_as_one_look_up_per_id_places_it(words):
+    ids = np.array(["a", "b", "c", "d", "e", None, "g"], dtype=object)
+    position, _ = batch_module._positions(ids)
+    want = position(np.array(words.to_pylist(), dtype=object))
+    np.testing.assert_array_equal(position.run(words), want)
+
+
+def test_a_dictionary_run_with_repeated_or_numeric_ids_is_placed_id_by_id():
+    position, repeated = batch_module._positions(np.array(["a", "b", "a", "c"], dtype=object))
+    assert repeated  # a repeated id is placed at its first row, not at its place in the run
+    np.testing.assert_array_equal(position.run(pa.array(["b", "a", "c"])), [1, 0, 3])
+    position, _ = batch_module._positions(np.array(["7", "8", "9"], dtype=object))
+    np.testing.assert_array_equal(position.run(pa.array([8, 9])), [1, 2])  # ids as numbers
