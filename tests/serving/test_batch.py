@@ -346,3 +346,47 @@ def test_a_dictionary_run_with_repeated_or_numeric_ids_is_placed_id_by_id():
     np.testing.assert_array_equal(position.run(pa.array(["b", "a", "c"])), [1, 0, 3])
     position, _ = batch_module._positions(np.array(["7", "8", "9"], dtype=object))
     np.testing.assert_array_equal(position.run(pa.array([8, 9])), [1, 2])  # ids as numbers
+
+
+def test_workers_turn_off_the_leak_check_that_kept_memory_would_trip():
+    code = (
+        "from joblib.externals.loky import process_executor as pe; from serving import batch; "
+        "batch._as_worker(); print(pe._USE_PSUTIL)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_run_scores_on_the_workers_started_while_planning(
+    tmp_path, world_dir, scorer, monkeypatch
+):
+    started: list[int] = []
+    real_start, real_tasks = batch_module._start_workers, batch_module._score_tasks
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def start(*args):
+        started.extend(real_start(*args))
+        return started
+
+    def spy(*args, **kwargs):  # runs in the workers: leaves its process id behind
+        (marks / str(os.getpid())).write_text(os.environ.get("MIMALLOC_PURGE_DELAY", ""))
+        return real_tasks(*args, **kwargs)
+
+    monkeypatch.setattr(batch_module, "_start_workers", start)
+    monkeypatch.setattr(batch_module, "_score_tasks", spy)
+    monkeypatch.delenv("MIMALLOC_PURGE_DELAY", raising=False)
+    score_folder(world_dir, tmp_path / "out.parquet", scorer, chunk_size=10, jobs=2)
+    used = {int(f.name) for f in marks.iterdir()}
+    # Started before planning ended, then given the chunks: the same processes, not new ones.
+    assert started and used and os.getpid() not in used and set(started) & used
+    # Started with Arrow's allocator keeping its pages, which this process is not told.
+    warm = [f.read_text() for f in marks.iterdir() if int(f.name) in started]
+    assert warm and set(warm) == {"-1"} and "MIMALLOC_PURGE_DELAY" not in os.environ
+
+
+def test_a_users_own_allocator_setting_wins(monkeypatch):
+    monkeypatch.setenv("MIMALLOC_PURGE_DELAY", "250")
+    with batch_module._spawn_environment({"MIMALLOC_PURGE_DELAY": "-1", "CS_TEST_VAR": "x"}):
+        assert os.environ["MIMALLOC_PURGE_DELAY"] == "250" and os.environ["CS_TEST_VAR"] == "x"
+    assert os.environ["MIMALLOC_PURGE_DELAY"] == "250" and "CS_TEST_VAR" not in os.environ
