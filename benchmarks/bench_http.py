@@ -1,12 +1,19 @@
 """Single-creator requests against a real ``creatorscore serve``.
 
-``python bench_http.py [n] [threads] [model] [workers]`` starts the service on a free loopback
-port with the benchmark bundle (see ``bench_score.py``; or the bundle folder ``model``; with
-``workers`` > 1, ``creatorscore serve --workers``: that many server processes), then sends ``n``
-POST /v1/score requests (default 2,000), each one simulated creator with its history, posts,
-comments and audience sample, from ``threads`` client threads (default 4); prints requests/s,
-latency percentiles and the CPU seconds the service used per request. The service's settings
-come from the environment as usual (``CREATORSCORE_BATCH_WAIT_MS``, ...). Prints, never asserts.
+``python bench_http.py [n] [threads] [model] [workers] [rate]`` starts the service on a free
+loopback port with the benchmark bundle (see ``bench_score.py``; or the bundle folder
+``model``; with ``workers`` > 1, ``creatorscore serve --workers``: that many server
+processes), then sends ``n`` POST /v1/score requests (default 2,000), each one simulated
+creator with its history, posts, comments and audience sample, from ``threads`` client threads
+(default 4); prints requests/s, latency percentiles and the CPU seconds the service used per
+request. The service's settings come from the environment as usual
+(``CREATORSCORE_BATCH_WAIT_MS``, ...). Prints, never asserts.
+
+Without ``rate`` the threads send as fast as answers come back: the most the service takes, and
+the latency at that saturation. With ``rate`` (requests/s) request ``i`` is due ``i / rate``
+seconds after the start and its latency counts from then, not from when a thread got to send it
+(a request kept waiting by busy threads or a slow answer before it counts its wait): the latency
+at that offered load, as a service level is stated ("200 requests/s with p99 under 50 ms").
 """
 
 from __future__ import annotations
@@ -67,7 +74,9 @@ def _cpu_seconds(pid: int) -> float:
     return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
-def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: int = 1) -> None:
+def main(
+    n: int = 2_000, threads: int = 4, model: str | None = None, workers: int = 1, rate: int = 0
+) -> None:
     model = Path(model) if model else bundle(cache_dir() / "bundle")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,7 +105,11 @@ def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: in
             if client is None:
                 client = local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
                 clients.append(client)
-            t = time.perf_counter()
+            if rate:
+                t = t0 + i / rate  # due then: the latency counts from there
+                time.sleep(max(0.0, t - time.perf_counter()))
+            else:
+                t = time.perf_counter()
             client.post("/v1/score", content=payloads[i % len(payloads)]).raise_for_status()
             return time.perf_counter() - t
 
@@ -117,7 +130,8 @@ def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: in
         f"requests              {n:,} single-creator POST /v1/score, {threads} client threads, "
         f"{workers} server process{'es' if workers > 1 else ''}"
     )
-    print(f"throughput            {n / seconds:,.0f} requests/s")
+    offered = f" at an offered {rate:,} requests/s" if rate else ""
+    print(f"throughput            {n / seconds:,.0f} requests/s{offered}")
     p50, p90, p99 = np.percentile(lat * 1000, [50, 90, 99])
     print(f"latency               p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms")
     print(f"service CPU           {cpu / n * 1000:.1f} ms per request")
@@ -126,4 +140,4 @@ def main(n: int = 2_000, threads: int = 4, model: str | None = None, workers: in
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(*[int(a) for a in args[:2]], *args[2:3], *[int(a) for a in args[3:4]])
+    main(*[int(a) for a in args[:2]], *args[2:3], *[int(a) for a in args[3:5]])
