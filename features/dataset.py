@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1038,6 +1038,44 @@ def _frame_dtypes(frame: pd.DataFrame) -> dict[str, object]:
     return dict(zip(frame.columns, get(), strict=True))
 
 
+def _ruled_columns(
+    table: str,
+    frame: pd.DataFrame,
+    hints: Mapping[str, _Hint],
+    columns: Mapping[str, _Values] | None,
+) -> Iterator[tuple[Column, tuple[_Rule, ...], np.ndarray, _Hint, np.ndarray] | None]:
+    """Each contract column of ``frame`` that a rule looks at (a value rule, or required): the
+    column, its rules, its cells, its coercion hint and its missing cells.
+
+    None in its place, and nothing after, for a column not in its loaded dtype (a coercion
+    bug, which pandera names). ``columns``: the arrays ``frame`` holds (a Series per column
+    otherwise); the frame's own dtypes decide too, as building it may infer one.
+    """
+    dtypes = _frame_dtypes(frame) if columns is not None else {}
+    for col, dtype, rules in _loaded_dtypes(table):
+        if columns is not None:
+            values = columns[col.name]
+            loaded = dtypes[col.name] == dtype and values.dtype == dtype
+        else:
+            values = frame[col.name]
+            loaded = values.dtype == dtype
+        if not loaded:
+            yield None
+            return
+        if not rules and not col.required:
+            continue
+        cells = values if isinstance(values, np.ndarray) else values.to_numpy()
+        hint = hints.get(col.name, _NO_HINT)
+        missing = hint.missing if hint.missing is not None else _missing(cells)
+        yield col, rules, cells, hint, missing
+
+
+def _short_enough(cells: np.ndarray, hint: _Hint) -> bool:
+    """Whether no text cell is longer than ``TEXT_LIMIT`` (missing cells pass): known from
+    Arrow's cell lengths, else the longest text by the C loop, without a len() per cell."""
+    return hint.short or _longest_text(cells) <= TEXT_LIMIT
+
+
 def _passes(
     table: str,
     frame: pd.DataFrame,
@@ -1053,23 +1091,10 @@ def _passes(
     coercion established) spare the Python-level passes over text columns; ``columns`` (column
     -> the array ``frame`` holds for it) spare a Series per column.
     """
-    hints = hints or {}
-    # The frame's own dtypes decide (building it may infer one), read all at once.
-    dtypes = _frame_dtypes(frame) if columns is not None else {}
-    for col, dtype, rules in _loaded_dtypes(table):
-        if columns is not None:
-            values = columns[col.name]
-            if dtypes[col.name] != dtype or values.dtype != dtype:
-                return False
-        else:
-            values = frame[col.name]
-            if values.dtype != dtype:
-                return False
-        if not rules and not col.required:
-            continue
-        cells = values if isinstance(values, np.ndarray) else values.to_numpy()
-        hint = hints.get(col.name, _NO_HINT)
-        missing = hint.missing if hint.missing is not None else _missing(cells)
+    for item in _ruled_columns(table, frame, hints or {}, columns):
+        if item is None:
+            return False
+        col, rules, cells, hint, missing = item
         some_missing = missing.any()
         if col.required and some_missing:
             return False
@@ -1078,8 +1103,7 @@ def _passes(
             if rule.test is _whole and hint.whole:
                 continue
             if rule.test is _within_text_limit:
-                # Missing cells pass; the longest text decides, without the per-cell array.
-                if not hint.short and _longest_text(cells) > TEXT_LIMIT:
+                if not _short_enough(cells, hint):
                     return False
                 continue
             values = present if rule.ignore_na else cells
@@ -1165,24 +1189,16 @@ def _suspect_rows(
     if columns is None:
         return None
     bad = np.zeros(len(frame), dtype=bool)
-    dtypes = _frame_dtypes(frame)
-    for col, dtype, rules in _loaded_dtypes(table):
-        values = columns[col.name]
-        if dtypes[col.name] != dtype or values.dtype != dtype:
+    for item in _ruled_columns(table, frame, hints, columns):
+        if item is None:
             return None
-        if not rules and not col.required:
-            continue
-        cells = values if isinstance(values, np.ndarray) else values.to_numpy()
-        hint = hints.get(col.name, _NO_HINT)
-        missing = hint.missing if hint.missing is not None else _missing(cells)
+        col, rules, cells, hint, missing = item
         if col.required:
             bad |= missing
         present = np.flatnonzero(~missing)
         for rule in rules:
-            if rule.test is _within_text_limit and (
-                hint.short or _longest_text(cells) <= TEXT_LIMIT
-            ):
-                continue  # the C loop for the usual answer, not a len() per cell
+            if rule.test is _within_text_limit and _short_enough(cells, hint):
+                continue  # the usual answer without a len() per cell
             if rule.ignore_na:
                 bad[present[~rule.test(cells[present])]] = True
             else:

@@ -247,24 +247,28 @@ class Chunk:
     n_creators: int
 
 
-def _positions(ids: np.ndarray) -> tuple[Callable, dict[str, str]]:
-    """Creator id -> row of its first occurrence, and a message for every repeated id."""
-    s = pd.Series(ids, dtype=object)
-    dup = s.duplicated(keep="first").to_numpy()
-    # Id (str, or None for a missing one, as ``_ids`` gives both sides) -> row of its first
-    # occurrence. A dict, not ``Index.get_indexer``: planning looks up each row group's few
-    # thousand distinct ids in a million, ~0.6 ms a row group this way against ~6-14 ms.
-    first = dict(zip(s[~dup].tolist(), np.flatnonzero(~dup).tolist(), strict=True))
-    unique = not dup.any()
+class _Positions:
+    """Creator id -> row of its first occurrence in ``creators``, called on an array of ids
+    (str, or None for a missing one, as ``_ids`` gives both sides); -1 for an unknown id.
 
-    def position(values: np.ndarray) -> np.ndarray:
-        found = map(first.get, values.tolist(), itertools.repeat(-1, len(values)))
+    A dict, not ``Index.get_indexer``: planning looks up each row group's few thousand distinct
+    ids in a million, ~0.6 ms a row group this way against ~6-14 ms.
+    """
+
+    def __init__(self, ids: np.ndarray) -> None:
+        s = pd.Series(ids, dtype=object)
+        dup = s.duplicated(keep="first").to_numpy()
+        self.first = dict(zip(s[~dup].tolist(), np.flatnonzero(~dup).tolist(), strict=True))
+        self.unique = not dup.any()
+        self.ids = ids
+        self._arrow: pa.Array | None = None  # the ids as Arrow text, made on first use
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        found = map(self.first.get, values.tolist(), itertools.repeat(-1, len(values)))
         return np.fromiter(found, dtype=np.int64, count=len(values))
 
-    as_arrow: list[pa.Array] = []  # the ids as an Arrow array, made on first use
-
-    def run(words: pa.Array) -> np.ndarray:
-        """``position`` of a row group's distinct ids (its Arrow dictionary), in C when in order.
+    def run(self, words: pa.Array) -> np.ndarray:
+        """Positions of a row group's distinct ids (its Arrow dictionary), in C when in order.
 
         In a well-ordered table the ids of a row group's dictionary are creators in order, so
         all lie between the positions of its first and last ids: they are found by Arrow's hash
@@ -274,20 +278,26 @@ def _positions(ids: np.ndarray) -> tuple[Callable, dict[str, str]]:
         through the dict, which gives the same positions.
         """
         k = len(words)
-        if unique and k and _is_text_type(words.type):
-            p, q = first.get(words[0].as_py(), -1), first.get(words[k - 1].as_py(), -1)
+        if self.unique and k and _is_text_type(words.type):
+            p = self.first.get(words[0].as_py(), -1)
+            q = self.first.get(words[k - 1].as_py(), -1)
             if 0 <= p <= q:
-                if not as_arrow:
-                    as_arrow.append(pa.array(ids, type=pa.large_string()))
-                stretch = as_arrow[0].slice(p, q - p + 1)
+                if self._arrow is None:
+                    self._arrow = pa.array(self.ids, type=pa.large_string())
+                stretch = self._arrow.slice(p, q - p + 1)
                 found = pc.index_in(words.cast(pa.large_string()), value_set=stretch)
                 if not found.null_count:
                     return p + found.to_numpy().astype(np.int64)
-        return position(_ids(pd.Series(words.to_numpy(zero_copy_only=False))))
+        return self(_ids(pd.Series(words.to_numpy(zero_copy_only=False))))
 
-    position.run = run
 
+def _positions(ids: np.ndarray) -> tuple[_Positions, dict[str, str]]:
+    """Creator id -> row of its first occurrence, and a message for every repeated id."""
+    position = _Positions(ids)
     repeated: dict[str, str] = {}
+    if position.unique:
+        return position, repeated
+    s = pd.Series(ids, dtype=object)
     rep = s.duplicated(keep=False).to_numpy() & s.notna().to_numpy()
     if rep.any():
         rows = pd.Series(np.flatnonzero(rep) + 1).groupby(s[rep].to_numpy()).agg(list)
@@ -431,7 +441,7 @@ def _ordered_cuts(
     idx = arr.indices.to_numpy()
     if not np.all(idx[1:] >= idx[:-1]):
         return None
-    run = getattr(position, "run", None)  # see _positions
+    run = getattr(position, "run", None)  # see _Positions
     if run is not None:
         at = run(arr.dictionary)
     else:
