@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import Segments, creator_codes, feature_frame, run_lengths, run_starts
+from features._series import creator_codes, feature_frame, run_lengths, run_starts
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "GENERIC_PHRASES", "SPAM_PATTERNS", "classify_texts", "comment_features"]
@@ -122,19 +122,25 @@ def _words(folded: pd.Series) -> pd.Series:
     return t.str.replace(_REPEATS, r"\1", regex=True).str.strip()
 
 
-def _generic_regex() -> str:
+def _generic_words() -> list[str]:
+    """The words of each listed phrase (single-spaced), each once, longest first."""
     words = _words(pd.Series(GENERIC_PHRASES, dtype=object).str.casefold()).drop_duplicates()
     # Longest first so that the alternation prefers whole phrases.
-    alts = sorted(words[words.str.len() > 0], key=len, reverse=True)
-    one = "(?:" + "|".join(map(re.escape, alts)) + ")"
+    return sorted(words[words.str.len() > 0], key=len, reverse=True)
+
+
+def _generic_regex() -> str:
+    one = "(?:" + "|".join(map(re.escape, _generic_words())) + ")"
     return rf"{one}(?: {one})*"
 
 
 _GENERIC_RE = _generic_regex()
+# Every word of a generic text is a word of some listed phrase (the pattern is phrases joined by
+# single spaces), so a text with any other word needs no match against the long alternation.
+_GENERIC_VOCABULARY = frozenset(" ".join(_generic_words()).split(" "))
 _SPAM_RE = "(?:" + "|".join(SPAM_PATTERNS) + ")"
 _SPAM = re.compile(_SPAM_RE)
 _MENTION_PY = re.compile(_MENTION)
-_NOT_WORDS_PY = re.compile(_NOT_WORDS)
 _REPEATS_PY = re.compile(_REPEATS)
 _GENERIC_PY = re.compile(_GENERIC_RE)
 
@@ -159,27 +165,36 @@ _SPAM_NEEDLES: tuple[str, ...] = (
     "message", "text", "send", "promot", "collab", "sígueme", "sigueme", "sígame", "volta",
     "folg", "suivez", "abonne", "takip", "follback", "folbek", "подпишись", "взаимн",
 )  # fmt: skip
-_SPAM_NEEDLE = re.compile("|".join(map(re.escape, _SPAM_NEEDLES)))
 _EMOJI_PY = re.compile(_EMOJI)
 # Up to this many distinct texts, the Python regexes; beyond, Arrow's kernels (one C pass each,
 # after a fixed cost of a few hundred microseconds for compiling the patterns).
 _FEW_TEXTS = 512
 
 
-def _words_of(text: str) -> str:
-    """What :func:`_words` gives for one case-folded str."""
-    return _REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", text)).strip()
+# _NOT_WORDS with "\n" neither a word nor "not words": strings joined by "\n" are worked on
+# in one pass, each as on its own (no match reaches across a "\n"; none of _REPEATS either,
+# as "." does not match it).
+_NOT_WORDS_LINES = re.compile(_NOT_WORDS.replace(r"[^\w", r"[^\n\w"))
 
 
-def _token_words(token: str) -> str:
-    """The words of one whitespace-free token, single-spaced, plus a trailing space; "" if none."""
-    words = " ".join(_REPEATS_PY.sub(_first_group, _NOT_WORDS_PY.sub(" ", token)).split())
-    return words + " " if words else ""
+def _token_words(tokens: list[str]) -> dict[str, str]:
+    """The words of each distinct whitespace-free token, single-spaced, plus a trailing space
+    ("" if none), from one regex pass over all the tokens.
+
+    A token of letters and digits only (``str.isalnum`` is what ``\\w`` matches, less "_") is
+    its own words; only the others can lose mentions, emoji and punctuation.
+    """
+    plain = [t for t in tokens if t.isalnum()]
+    other = [t for t in tokens if not t.isalnum()]
+    cut = _NOT_WORDS_LINES.sub(" ", "\n".join(other)).split("\n") if other else []
+    words = plain + [" ".join(c.split()) for c in cut]
+    squeezed = _REPEATS_PY.sub(_first_group, "\n".join(words)).split("\n") if words else []
+    return {t: w + " " if w else "" for t, w in zip(plain + other, squeezed, strict=True)}
 
 
 def _words_by_token(norm: list[str]) -> list[str]:
-    """:func:`_words_of` of each text, from its single-spaced form (``" ".join(t.split())``),
-    each distinct token worked out once.
+    """What :func:`_words` gives for each case-folded text, from its single-spaced form
+    (``" ".join(t.split())``), each distinct token worked out once.
 
     Comment texts are a few thousand distinct words recombined, so there are far fewer distinct
     tokens than texts. The result is the same: whitespace is "not words" (removed), and an
@@ -188,7 +203,7 @@ def _words_by_token(norm: list[str]) -> list[str]:
     same runs; and the text's words are its tokens' words joined by single spaces.
     """
     # No token holds a space: splitting all texts joined gives every token ("" for a blank).
-    piece = {token: _token_words(token) for token in set(" ".join(norm).split(" "))}
+    piece = _token_words(list(set(" ".join(norm).split(" ")) - {""}))
     piece[""] = ""
     # Every non-empty piece ends with the one space that separates it from the next.
     return ["".join(map(piece.__getitem__, t.split(" ")))[:-1] for t in norm]
@@ -197,7 +212,34 @@ def _words_by_token(norm: list[str]) -> list[str]:
 def _generic_of(words: list[str]) -> dict[str, bool]:
     """Whether each distinct words string is generic praise (non-empty, only listed phrases)."""
     # Texts that differ only in emoji, punctuation or spacing share their words: one match each.
-    return {w: bool(w) and _GENERIC_PY.fullmatch(w) is not None for w in dict.fromkeys(words)}
+    return {
+        w: bool(w)
+        and _GENERIC_VOCABULARY.issuperset(w.split(" "))
+        and _GENERIC_PY.fullmatch(w) is not None
+        for w in dict.fromkeys(words)
+    }
+
+
+def _holding_needle(norm: list[str]) -> np.ndarray:
+    """Which single-spaced texts hold one of :data:`_SPAM_NEEDLES` (as do the texts they come
+    from: a needle holds no whitespace).
+
+    Each needle is looked for with ``str.find`` over all texts joined by "\n" (which no needle
+    holds, so a hit lies within one text): a few fast scans instead of a regex alternation,
+    which Python's engine tries at every character of every text.
+    """
+    joined = "\n".join(norm)
+    hits = []
+    for needle in _SPAM_NEEDLES:
+        at = joined.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = joined.find(needle, at + 1)
+    out = np.zeros(len(norm), dtype=bool)
+    if hits:  # text i ends right before ends[i] (its "\n"); a hit belongs to the first end past it
+        ends = np.cumsum(np.fromiter(map(len, norm), np.int64, len(norm)) + 1)
+        out[np.searchsorted(ends, hits, side="right")] = True
+    return out
 
 
 def _where(arr: pa.Array, pattern: str, *, regex: bool) -> np.ndarray:
@@ -250,7 +292,7 @@ def _classify(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         n = len(texts)
         # str.split() splits at the characters Python's \s matches: re.sub(r"\s+", " ").strip().
         norm_l = [" ".join(t.split()) for t in texts]
-        words_l = _words_by_token(norm_l) if n > _FEW_TEXTS else list(map(_words_of, texts))
+        words_l = _words_by_token(norm_l)
         has_words = np.fromiter(map(bool, words_l), dtype=bool, count=n)
         generic = np.fromiter(map(_generic_of(words_l).__getitem__, words_l), bool, n)
         if arr is None:
@@ -261,11 +303,7 @@ def _classify(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
             has_mention = np.fromiter(
                 ("@" in t and _MENTION_PY.search(t) is not None for t in texts), bool, n
             )
-            spam = np.fromiter(
-                (_SPAM_NEEDLE.search(t) is not None and _SPAM.search(t) is not None for t in texts),
-                bool,
-                n,
-            )
+            spam = _search(texts, _SPAM, _holding_needle(norm_l))
         else:
             # The emoji class is plain code-point ranges, which RE2 reads as Python does.
             has_emoji = _where(arr, _EMOJI, regex=True)
@@ -384,16 +422,46 @@ _NAMES = [f.name for f in FEATURES]
 _COLUMNS = pd.Index(_NAMES)
 _ONE_DAY = np.timedelta64(1, "D")
 _ONE_HOUR = np.timedelta64(1, "h")
+# Text classes averaged per creator, and the feature each gives.
+_SHARES: tuple[tuple[str, str], ...] = (
+    ("low_effort", "cmt_low_effort_share"),
+    ("generic", "cmt_generic_share"),
+    ("emoji_only", "cmt_emoji_only_share"),
+    ("mention_only", "cmt_mention_only_share"),
+    ("spam", "cmt_spam_share"),
+)
+
+
+def _stored(frame: pd.DataFrame, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The array ``frame`` stores for column ``name`` (read only, not copied).
+
+    Taking a Series out of a frame and unwrapping it costs tens of microseconds per column,
+    which for one creator's comments is a good share of the call; pandas' accessor of a block's
+    column hands the stored array over without a Series. The Series route remains for a frame
+    without the accessor or with ``name`` on several columns.
+    """
+    at = frame.columns.get_loc(name)
+    get = getattr(frame, "_get_column_array", None)
+    if get is None or not isinstance(at, int):
+        return frame[name].array
+    return get(at)
+
+
+def _values(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """``frame[name].to_numpy()``, from the stored array."""
+    raw = _stored(frame, name)
+    # What Series.to_numpy does: NumPy dtypes (datetimes included) as they are stored.
+    return np.asarray(raw) if isinstance(raw.dtype, np.dtype) else raw.to_numpy()
 
 
 def _times(df: pd.DataFrame, col: str) -> np.ndarray:
     """A timestamp column as datetime64[ns] (NaT unknown), all NaT when absent."""
     if col not in df.columns:
         return np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
-    s = df[col]
-    if pd.api.types.is_datetime64_dtype(s.dtype):  # the loaded representation: no parsing
-        return s.to_numpy(dtype="datetime64[ns]")
-    return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
+    values = _values(df, col)
+    if values.dtype.kind == "M":  # the loaded representation: no parsing
+        return values.astype("datetime64[ns]", copy=False)
+    return pd.to_datetime(df[col]).to_numpy(dtype="datetime64[ns]")
 
 
 def _as_of_cut(as_of: pd.Series, ids: pd.Index) -> np.ndarray:
@@ -410,8 +478,29 @@ def _mean_by(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
     ok = ~np.isnan(values)
     cnt = np.bincount(codes[ok], minlength=size)
     tot = np.bincount(codes[ok], weights=values[ok], minlength=size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
+def _median_by(codes: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Median of whole, non-negative float64 ``values`` per creator code; NaN where none.
+
+    ``counts`` holds the number of values of each code (its length is the number of codes).
+    One sort of (code, value) keys puts each creator's values in order, one creator after
+    another; its median is the mean of the middle two, as in a sort per creator.
+    """
+    size = len(counts)
+    if not len(values):
+        return np.full(size, np.nan)
+    whole = values.astype("int64")
+    span = int(whole.max()) + 1
+    if size * span < 2**62:
+        ordered = (np.sort(codes * np.int64(span) + whole) % span).astype("float64")
+    else:  # keys too wide to pack
+        ordered = values[np.lexsort((values, codes))]
+    start = np.cumsum(counts) - counts
+    lo = np.maximum(start + (counts - 1) // 2, 0)
+    hi = np.minimum(start + counts // 2, len(ordered) - 1)
+    return np.where(counts > 0, (ordered[lo] + ordered[hi]) / 2.0, np.nan)
 
 
 # Pairs of non-negative codes packed into one int64: codes stay below 2**31 (rows of a table).
@@ -432,6 +521,28 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return keys[new]
 
 
+# Up to this many cells, codes of str cells come from a dict: pd.factorize's fixed cost (tens of
+# microseconds when it runs between other work) is a good share of a call for a few creators.
+_DICT_CELLS = 256
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``: int64 codes (-1 for missing) and uniques, numbered in order of
+    first appearance."""
+    if values.dtype == object and len(values) <= _DICT_CELLS:
+        seen: dict = {}
+        try:
+            codes = [-1 if v is None else seen.setdefault(v, len(seen)) for v in values.tolist()]
+        except TypeError:  # unhashable cells: pandas says what is wrong
+            seen = {0: None}
+        # str keys compare and hash in a dict as in pandas' table; other cells (NaN, pd.NA,
+        # numbers that equal each other) are left to pandas.
+        if all(type(v) is str for v in seen):
+            return np.array(codes, dtype=np.int64), np.array(list(seen), dtype=object)
+    codes, uniques = pd.factorize(values)
+    return codes.astype("int64", copy=False), uniques
+
+
 def _factorize_with(
     first: np.ndarray | None, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -446,8 +557,7 @@ def _factorize_with(
     heads = values if starts is None else values[starts]
     n_first = 0 if first is None else len(first)
     both = heads if first is None else np.concatenate([first, heads])
-    codes, uniques = pd.factorize(both, use_na_sentinel=True)
-    codes = codes.astype("int64", copy=False)
+    codes, uniques = _factorize(both)
     rest = codes[n_first:]
     if starts is not None:
         rest = np.repeat(rest, run_lengths(starts, len(values)))
@@ -465,7 +575,7 @@ def _factorize_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order of first appearance either way, so both are exactly ``pd.factorize``'s.
     """
     if values.dtype != object or len(values) < _FEW_TEXTS:  # few rows: one factorisation
-        return pd.factorize(values)
+        return _factorize(values)
     arr = np.ascontiguousarray(values)
     address = np.ctypeslib.as_array((ctypes.c_ssize_t * len(arr)).from_address(arr.ctypes.data))
     objects = pd.factorize(address)[0]
@@ -559,13 +669,13 @@ def comment_features(
     DataFrame indexed by ``creator_id`` with the float64 columns of :data:`FEATURES`; NaN for a
     creator without sampled comments, or when the table or a needed column is missing.
     """
-    ids = pd.Index(creators["creator_id"], name="creator_id")
+    ids = pd.Index(_stored(creators, "creator_id"), name="creator_id")
     size = len(ids)
     out: dict[str, np.ndarray] = {}
     if comments is None or not {"creator_id", "post_id"} <= set(comments.columns) or not size:
         return feature_frame(out, _COLUMNS, ids)
 
-    codes = creator_codes(ids, comments["creator_id"])
+    codes = creator_codes(ids, _values(comments, "creator_id"))
     cut = _as_of_cut(as_of, ids)
     keep = codes >= 0
     created = _times(comments, "created_at")
@@ -575,14 +685,13 @@ def comment_features(
     # Columns are coded over all rows and the codes, not the cells, follow ``keep``: a code says
     # which rows hold equal values whichever rows are kept, and picking str cells would write
     # to each (its reference count), a memory write per cell.
-    comment_pid = comments["post_id"].to_numpy()
-    posted = np.full(len(comments), np.datetime64("NaT"), dtype="datetime64[ns]")
+    comment_pid = _values(comments, "post_id")
     if posts is not None and {"creator_id", "post_id", "posted_at"} <= set(posts.columns):
         # (creator, post) pairs as int64 keys: creator code times the number of distinct post
         # ids plus the post id's code, one factorisation of both tables' post ids. Posts of
         # creators outside ``ids`` can match no kept comment, so they are left out.
-        p_codes = creator_codes(ids, posts["creator_id"])
-        post_pid = posts["post_id"].to_numpy()
+        p_codes = creator_codes(ids, _values(posts, "creator_id"))
+        post_pid = _values(posts, "post_id")
         pid, pid_uniques, post_codes = _factorize_with(post_pid, comment_pid)
         width = np.int64(len(pid_uniques) + 1)  # NaN post ids share the extra slot
         p_key = np.where(p_codes >= 0, p_codes * width + np.where(pid < 0, width - 1, pid), -1)
@@ -600,6 +709,7 @@ def comment_features(
         )
         keep &= ~(posted >= cut_row)  # a comment on a post after as_of is after as_of too
     else:
+        posted = np.full(len(comments), np.datetime64("NaT"), dtype="datetime64[ns]")
         _, pid_uniques, post_codes = _factorize_with(None, comment_pid)
     # A missing post id (code -1) gets a code of its own: pair keys need codes >= 0.
     post_codes = np.where(post_codes < 0, len(pid_uniques), post_codes)
@@ -620,7 +730,7 @@ def comment_features(
     out["cmt_per_post"] = np.where(has, n / n_posts, np.nan)
 
     if "text" in comments.columns:
-        text_codes, uniques = _factorize_texts(comments["text"].to_numpy())  # None -> -1
+        text_codes, uniques = _factorize_texts(_values(comments, "text"))  # None -> -1
         text_codes = kept(text_codes)
         cls, norm = _classify(np.asarray(uniques, dtype=object))
         missing = text_codes < 0
@@ -630,57 +740,49 @@ def comment_features(
         take = text_codes if with_text is None else text_codes[with_text]
         text_owner = codes if with_text is None else codes[with_text]
         n_text = np.bincount(text_owner, minlength=size)
-
-        def share(per_text: np.ndarray) -> np.ndarray:
-            total = np.bincount(text_owner, weights=per_text[take], minlength=size)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(n_text > 0, total / np.maximum(n_text, 1), np.nan)
-
-        for col, name in [
-            ("low_effort", "cmt_low_effort_share"),
-            ("generic", "cmt_generic_share"),
-            ("emoji_only", "cmt_emoji_only_share"),
-            ("mention_only", "cmt_mention_only_share"),
-            ("spam", "cmt_spam_share"),
-        ]:
-            out[name] = share(cls[col])
-
-        norm_codes = pd.factorize(norm)[0].astype("int64")
+        has_text, per = n_text > 0, np.maximum(n_text, 1)
+        for col, name in _SHARES:
+            total = np.bincount(text_owner, weights=cls[col][take], minlength=size)
+            out[name] = np.where(has_text, total / per, np.nan)
+        norm_codes = _factorize(norm)[0]
         total = _duplicated_per_creator(text_owner, norm_codes[take], size)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["cmt_duplicate_share"] = np.where(n_text > 0, total / np.maximum(n_text, 1), np.nan)
+        out["cmt_duplicate_share"] = np.where(has_text, total / per, np.nan)
 
         if _all_str(uniques, np.ones(len(uniques), dtype=bool)):
             lengths = np.fromiter((len(t.strip()) for t in uniques.tolist()), "float64")
         else:  # .str.strip() gives NaN for a cell that is not str
             lengths = pd.Series(uniques, dtype=object).str.strip().str.len().to_numpy("float64")
-        length = np.where(missing, np.nan, lengths[np.maximum(text_codes, 0)])
-        out["cmt_len_mean"] = _mean_by(length, codes, size)
-        # Median per creator as segments of code-sorted rows (NaN skipped, NaN if none known).
-        order = np.argsort(codes, kind="stable")
-        seg = Segments.of(codes[order])
-        out["cmt_len_median"] = seg.scatter(seg.median(length[order]), size)
+        length = lengths[np.maximum(text_codes, 0)]
+        measured = np.flatnonzero(~missing & ~np.isnan(length))
+        length, owner = length[measured], codes[measured]
+        n_length = np.bincount(owner, minlength=size)
+        total = np.bincount(owner, weights=length, minlength=size)
+        out["cmt_len_mean"] = np.where(n_length > 0, total / np.maximum(n_length, 1), np.nan)
+        out["cmt_len_median"] = _median_by(owner, length, n_length)
 
     if "commenter_id" in comments.columns:
-        cw, _ = pd.factorize(comments["commenter_id"].to_numpy())  # None/NaN -> -1
-        cw = kept(cw).astype("int64")
+        cw = kept(_factorize(_values(comments, "commenter_id"))[0])  # None/NaN -> -1
         who = np.flatnonzero(cw >= 0)
         cc, cw, cp = codes[who], cw[who], post_codes[who]
         per_c, k, posts_of = _commenter_pairs(cc, cw, cp)
+        n_pairs = np.bincount(per_c, minlength=size)
         # The 5 largest counts of each creator (their sum does not depend on tie order): one
-        # sort of (creator, largest count first) keys, then each creator's first 5.
+        # sort of (creator, largest count first) keys, then each creator's first 5. ``per_c``
+        # is in creator order, so a creator's ranked pairs sit where its pairs do.
         top_sum = np.zeros(size)
         if len(k):
             span = np.int64(k.max()) + 1
             ranked = np.sort(per_c * span + (span - 1 - k))
-            owner = ranked // span
-            top = Segments.of(owner).offset() < 5
+            first_pair = np.cumsum(n_pairs) - n_pairs
+            top = np.arange(len(ranked)) - first_pair[per_c] < 5
             top_k = (span - 1 - ranked % span)[top].astype("float64")
-            top_sum = np.bincount(owner[top], weights=top_k, minlength=size)
+            top_sum = np.bincount(per_c[top], weights=top_k, minlength=size)
         n_known = np.bincount(cc, minlength=size).astype("float64")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["cmt_top5_commenter_share"] = np.where(n_known > 0, top_sum / n_known, np.nan)
-        repeat = _mean_by((posts_of >= 3).astype("float64"), per_c, size)
+        out["cmt_top5_commenter_share"] = np.where(
+            n_known > 0, top_sum / np.maximum(n_known, 1), np.nan
+        )
+        on_3 = np.bincount(per_c, weights=(posts_of >= 3).astype("float64"), minlength=size)
+        repeat = np.where(n_pairs > 0, on_3 / np.maximum(n_pairs, 1), np.nan)
         posts_known = _distinct_per_creator(cc, cp, size)
         # With fewer than 3 posts nobody can be seen on 3, so the share says nothing.
         out["cmt_repeat_commenter_share"] = np.where(posts_known >= 3, repeat, np.nan)

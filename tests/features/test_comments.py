@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -406,7 +408,7 @@ def test_every_spam_match_holds_a_needle(pattern, data):
     # Few texts are searched for spam only where a needle occurs: every match must hold one.
     text = data.draw(st.from_regex(pattern))
     if comments_module._SPAM.search(text):
-        assert comments_module._SPAM_NEEDLE.search(text), text
+        assert comments_module._holding_needle([" ".join(text.split())])[0], text
 
 
 def test_few_and_many_texts_are_classified_alike():
@@ -432,7 +434,7 @@ def test_every_whitespace_character_is_not_words():
     spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
     assert len(spaces) > 20
     for ch in spaces:
-        assert comments_module._NOT_WORDS_PY.fullmatch(ch), hex(ord(ch))
+        assert re.fullmatch(comments_module._NOT_WORDS, ch), hex(ord(ch))
 
 
 # Letters that repeat, mention and underscore pieces, emoji, combining marks and several kinds of
@@ -448,11 +450,9 @@ _WORD_CHARS = st.sampled_from(
 @given(texts=st.lists(st.lists(_WORD_CHARS, max_size=14).map("".join), max_size=12))
 def test_words_by_token_equal_words_by_text(texts):
     norm = [" ".join(t.split()) for t in texts]
-    expected = [comments_module._words_of(t) for t in texts]
+    # what the pandas string methods give, text by text
+    expected = comments_module._words(pd.Series(texts, dtype=object)).tolist() if texts else []
     assert comments_module._words_by_token(norm) == expected
-    # and both are what the pandas string methods give
-    if texts:
-        assert comments_module._words(pd.Series(texts, dtype=object)).tolist() == expected
 
 
 def test_words_by_token_by_hand():
@@ -475,3 +475,54 @@ def test_duplicated_per_creator_counts_each_duplicated_row(pairs, size):
     got = comments_module._duplicated_per_creator(codes, values, size)
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, expected)
+
+
+# Cells a comment table's id and text columns can hold: repeated str, None, NaN and pd.NA.
+_CELLS = st.sampled_from(["a", "b", "wow", "wow ", "é", "", None, np.nan, pd.NA])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(cells=st.lists(_CELLS, max_size=40), many=st.booleans())
+def test_factorize_is_pandas_factorize(cells, many):
+    # Few str cells are coded with a dict, the rest by pandas: the same codes and uniques.
+    if many:  # past the dict's limit
+        cells = cells * (comments_module._DICT_CELLS // max(len(cells), 1) + 1)
+    values = np.array(cells, dtype=object)
+    codes, uniques = comments_module._factorize(values)
+    expected_codes, expected_uniques = pd.factorize(values)
+    assert codes.dtype == np.int64 and codes.tolist() == expected_codes.tolist()
+    assert uniques.dtype == object and list(uniques) == list(expected_uniques)
+
+
+def test_factorize_by_hand():
+    codes, uniques = comments_module._factorize(np.array(["u2", None, "u1", "u2"], dtype=object))
+    assert codes.tolist() == [0, -1, 1, 0] and uniques.tolist() == ["u2", "u1"]
+    codes, uniques = comments_module._factorize(np.array([], dtype=object))
+    assert codes.tolist() == [] and len(uniques) == 0
+
+
+def test_holding_needle_by_hand():
+    # Needles at the start and end of the joined texts, across no boundary, in blank texts.
+    norm = ["follow", "", "a dm", "d m", "nice", "check", "textile", "fol low"]
+    got = comments_module._holding_needle(norm)
+    assert got.tolist() == [True, False, True, False, False, True, True, False]
+    assert comments_module._holding_needle([]).tolist() == []
+    assert not any(ch.isspace() for n in comments_module._SPAM_NEEDLES for ch in n)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40)), max_size=50),
+    wide=st.booleans(),
+)
+def test_median_by_is_the_median_of_each_creator(rows, wide):
+    # Lengths per creator code; ``wide`` values too large to pack with the code (multiples of
+    # 256 above 2**60, so that float64 holds them exactly).
+    size = 6
+    offset, step = (2**60, 256) if wide else (0, 1)
+    codes = np.array([c for c, _ in rows], dtype="int64")
+    values = np.array([offset + v * step for _, v in rows], dtype="float64")
+    counts = np.bincount(codes, minlength=size)
+    got = comments_module._median_by(codes, values, counts)
+    expected = [np.median(values[codes == c]) if counts[c] else np.nan for c in range(size)]
+    np.testing.assert_array_equal(got, np.array(expected))
