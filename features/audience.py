@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import Segments, creator_codes, feature_frame
+from features._series import Segments, block_frame, creator_codes, feature_frame
 from features.catalog import Feature
 
 __all__ = [
@@ -178,6 +178,29 @@ class AccountModel(Protocol):
         ...
 
 
+def _stored(df: pd.DataFrame, col: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The array ``df`` stores for column ``col`` (read only, not copied).
+
+    Taking a Series out of a fresh frame and unwrapping it costs about 10 us a column, a good
+    share of a one-creator call reading a dozen columns; pandas' accessor of a block's column
+    hands the stored array over without a Series. The Series route remains for a frame without
+    the accessor or with ``col`` on several columns.
+    """
+    at = df.columns.get_loc(col)
+    get = getattr(df, "_get_column_array", None)
+    if get is None or not isinstance(at, int):
+        return df[col].array
+    return get(at)
+
+
+def _values(df: pd.DataFrame, col: str, dtype: object = None) -> np.ndarray:
+    """``df[col].to_numpy(dtype)``, from the stored array (no copy of a NumPy column)."""
+    raw = _stored(df, col)
+    if isinstance(raw.dtype, pd.api.extensions.ExtensionDtype):
+        return raw.to_numpy(dtype=dtype)
+    return np.asarray(raw, dtype=dtype)
+
+
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     """A column as float64 with NaN for unknown, or all-NaN when the column is absent.
 
@@ -185,10 +208,13 @@ def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     """
     if col not in df.columns:
         return np.full(len(df), np.nan)
+    raw = _stored(df, col)
+    if raw.dtype == np.float64:  # the loaded counts: NaN is already the missing value
+        return np.asarray(raw)
+    if isinstance(raw.dtype, pd.BooleanDtype):  # the loaded flags (what Series.to_numpy does)
+        return raw.to_numpy(dtype="float64", na_value=np.nan)
     s = df[col]
-    if s.dtype == np.float64:  # the loaded counts: NaN is already the missing value
-        return s.to_numpy()
-    if isinstance(s.dtype, pd.BooleanDtype) or pd.api.types.is_numeric_dtype(s.dtype):
+    if pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype="float64", na_value=np.nan)
     # Object columns from hand-made frames (True/False/None, numbers): unknown stays NaN.
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
@@ -206,66 +232,105 @@ def _str_len(df: pd.DataFrame, col: str, pattern: str | None) -> np.ndarray:
 
 def _lengths_and_digits(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """Per row: characters and decimal digits of a str column (float64, NaN where unknown)."""
-    stats = _text_stats(df, col)
+    if col not in df.columns:
+        return np.full(len(df), np.nan), np.full(len(df), np.nan)
+    stats = _text_stats(_values(df, col, object))
     if stats is None:
         return _str_len(df, col, None), _str_len(df, col, r"\D+")
     return stats[0], stats[1]
 
 
-def _text_stats(
-    df: pd.DataFrame, col: str, want_present: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
-    r"""Per row of a str column: characters, decimal digits and "present" (float64, NaN: None).
+def _full_name_stats(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: decimal digits and "present" of ``full_name`` (float64, NaN where unknown)."""
+    if "full_name" not in df.columns:
+        return np.full(len(df), np.nan), np.full(len(df), np.nan)
+    stats = _text_stats(_values(df, "full_name", object), present_from=0)
+    if stats is None:
+        return _str_len(df, "full_name", r"\D+"), _present(df["full_name"])
+    return stats[1], stats[2]
 
-    "Present" is 1.0 for a str with a character that is not whitespace (``str.isspace``), 0.0
-    for an empty or blank one; it is None unless ``want_present``. The whole result is None
-    when Arrow cannot take the column as UTF-8 text (non-str cells from hand-made frames, lone
-    surrogates): the caller then uses the pandas string methods.
 
-    The column is converted to Arrow once and its bytes are read with NumPy: in a str of ASCII
-    bytes only, characters are bytes, digits are the bytes 0-9 (what Python's ``\d`` matches
-    there) and whitespace is what ``str.isspace`` accepts there (tab to carriage return, the
-    separators 0x1C-0x1F, space), digits counted per row from a running count of the digit
-    bytes (:func:`_running_count`). Rows with other bytes (other scripts, emoji) are measured
-    with Arrow's string kernels, counting ``\p{Nd}`` (the class Python's ``\d`` matches in str
-    patterns).
+# Samples with fewer rows than this measure both name columns as one Arrow array.
+_JOINT_TEXT_ROWS = 4096
+
+
+def _name_stats(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """User name characters and digits, full name digits and "present", per row (float64).
+
+    Below :data:`_JOINT_TEXT_ROWS` rows both name columns go to Arrow as one array, so a call
+    for a few accounts pays the conversion's fixed cost once; each row's numbers depend on its
+    own text only. Larger samples (and names Arrow cannot take together) are measured a column
+    at a time (:func:`_lengths_and_digits`, :func:`_full_name_stats`): joining millions of
+    names costs more than the fixed cost it saves.
     """
     n = len(df)
-    if col not in df.columns:
-        return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    if n < _JOINT_TEXT_ROWS and "username" in df.columns and "full_name" in df.columns:
+        both = np.concatenate([_values(df, "username", object), _values(df, "full_name", object)])
+        stats = _text_stats(both, present_from=n)
+        if stats is not None:
+            length, digits, present = stats
+            return length[:n], digits[:n], digits[n:], present
+    return (*_lengths_and_digits(df, "username"), *_full_name_stats(df))
+
+
+# Per byte value: True for an ASCII byte that ``str.isspace`` rejects (not tab to carriage
+# return, not the separators 0x1C-0x1F, not space), i.e. a row starting with it is "present".
+_VISIBLE_ASCII = np.array([b < 0x80 and not chr(b).isspace() for b in range(256)], dtype=bool)
+
+
+def _text_stats(
+    values: np.ndarray, present_from: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    r"""Per row of an object array of str: characters, decimal digits and "present".
+
+    All float64, NaN where the cell is None (or another missing value). "Present" is 1.0 for a
+    str with a character that is not whitespace (``str.isspace``), 0.0 for an empty or blank
+    one; it is given for the rows from ``present_from`` on (None without it). The whole result
+    is None when Arrow cannot take the values as UTF-8 text (non-str cells from hand-made
+    frames, lone surrogates): the caller then uses the pandas string methods.
+
+    The values are converted to Arrow once and their bytes are read with NumPy: in a str of
+    ASCII bytes only, characters are bytes, digits are the bytes 0-9 (what Python's ``\d``
+    matches there) and whitespace is what ``str.isspace`` accepts there (tab to carriage
+    return, the separators 0x1C-0x1F, space), digits counted per row from a running count of
+    the digit bytes (:func:`_running_count`). Rows with other bytes (other scripts, emoji) are
+    measured with Arrow's string kernels, counting ``\p{Nd}`` (the class Python's ``\d``
+    matches in str patterns).
+    """
+    n = len(values)
     try:
-        arr = pa.array(df[col].to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, TypeError, ValueError):
         return None
-    valid = (
-        np.ones(n, dtype=bool)
-        if arr.null_count == 0
-        else arr.is_valid().to_numpy(zero_copy_only=False)
-    )
+    valid = np.ones(n, dtype=bool) if arr.null_count == 0 else _valid(arr)
     offsets, data = _utf8_bytes(arr)
-
-    nbytes = np.diff(offsets)
-    empty = nbytes == 0
-    starts = offsets[:-1]
+    # Differences of neighbours by slicing: np.diff costs several times more on a few rows.
+    nbytes = offsets[1:] - offsets[:-1]
 
     def per_row(mask: np.ndarray) -> np.ndarray:
         """Bytes of each row where ``mask`` is True (0 for an empty row)."""
-        return np.diff(_running_count(mask, offsets))
+        running = _running_count(mask, offsets)
+        return running[1:] - running[:-1]
 
     digits = per_row((data - np.uint8(0x30)) < 10).astype("float64")
     length = nbytes.astype("float64")
     present = None
-    if want_present:
+    if present_from is not None:
         # A row starting with an ASCII byte that is not whitespace is present; the few others
         # (empty, leading blank, another script) are decided by ``str.isspace`` itself.
         # Each row's first byte; an empty row reads its neighbour's, and is not "sure" anyway.
-        first = data[np.minimum(starts, len(data) - 1)] if len(data) else np.zeros(n, np.uint8)
-        sure = ~empty & (first < 0x80) & ((first - np.uint8(0x09)) >= 5)
-        sure &= (first - np.uint8(0x1C)) >= 5
+        starts = offsets[present_from:-1]
+        first = (
+            data[np.minimum(starts, len(data) - 1)]
+            if len(data)
+            else np.zeros(len(starts), np.uint8)
+        )
+        sure = _VISIBLE_ASCII[first]
+        sure &= nbytes[present_from:] != 0
         present = sure.astype("float64")
-        check = np.flatnonzero(~sure & valid)
+        check = np.flatnonzero(~sure & valid[present_from:])
         if check.size:
-            texts = arr.take(pa.array(check)).to_pylist()
+            texts = arr.take(pa.array(check + present_from)).to_pylist()
             # str.isspace is False for "": "present" is "non-empty and not all whitespace".
             present[check] = [bool(t) and not t.isspace() for t in texts]
     high = data >= 0x80
@@ -276,13 +341,19 @@ def _text_stats(
         digits[other] = pc.count_substring_regex(sub, r"\p{Nd}").to_numpy(zero_copy_only=False)
     if arr.null_count:
         unknown = ~valid
-        for values in (length, digits) if present is None else (length, digits, present):
-            np.copyto(values, np.nan, where=unknown)
+        np.copyto(length, np.nan, where=unknown)
+        np.copyto(digits, np.nan, where=unknown)
+        if present is not None:
+            np.copyto(present, np.nan, where=unknown[present_from:])
     return length, digits, present
 
 
 def _utf8_bytes(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
-    """A large_string array's UTF-8 bytes and row offsets into them (from 0), without copies."""
+    """A large_string array's UTF-8 bytes and row offsets into them (from 0), without copies.
+
+    Both are read-only views of the array's buffers when its offsets start at 0 (an array
+    made from values, not sliced).
+    """
     _, off_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
     data = (
@@ -290,11 +361,30 @@ def _utf8_bytes(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
         if data_buf is not None
         else np.zeros(0, dtype=np.uint8)
     )[offsets[0] : offsets[-1]]
-    return offsets - offsets[0], data
+    return (offsets - offsets[0] if offsets[0] else offsets), data
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    """Per row of an Arrow array: True where the value is not null, from its validity bitmap.
+
+    Unpacking the bitmap (least significant bit first, as Arrow stores it) gives what
+    ``arr.is_valid()`` does, without the cost of a compute call on a few rows.
+    """
+    bitmap = arr.buffers()[0]
+    if bitmap is None:  # no nulls
+        return np.ones(len(arr), dtype=bool)
+    bits = np.unpackbits(
+        np.frombuffer(bitmap, dtype=np.uint8), count=arr.offset + len(arr), bitorder="little"
+    )
+    return bits[arr.offset :].view(bool)
 
 
 # Bits set in the first r bits (most significant first, as ``np.packbits`` packs) of a byte.
 _LEADING_BITS = np.array([(0xFF << (8 - r)) & 0xFF for r in range(8)], dtype=np.uint8)
+
+
+# Masks at least this long are packed 8 rows to a byte before the running count.
+_PACKED_COUNT_ROWS = 4096
 
 
 def _running_count(mask: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -303,8 +393,13 @@ def _running_count(mask: np.ndarray, positions: np.ndarray) -> np.ndarray:
     The mask is packed 8 rows to a byte and counted a byte at a time (``np.bitwise_count``), so
     the running sum runs over an eighth of the rows; a position inside a byte adds the set bits
     before it. Exact integers, as a running sum over every row gives, at about a third of its
-    cost over millions of bytes of text.
+    cost over millions of bytes of text. Below :data:`_PACKED_COUNT_ROWS` rows (a call for a
+    few creators) packing costs more than it saves, and the running sum runs over the rows.
     """
+    if len(mask) < _PACKED_COUNT_ROWS:
+        running = np.zeros(len(mask) + 1, dtype=np.int64)
+        np.cumsum(mask, dtype=np.int64, out=running[1:])
+        return running[positions]
     packed = np.packbits(mask)
     # A zero byte at the end: a position equal to len(mask) may point one byte past the data.
     packed = np.append(packed, np.uint8(0))
@@ -351,26 +446,15 @@ def account_features(accounts: pd.DataFrame) -> pd.DataFrame:
 def _account_block(accounts: pd.DataFrame) -> np.ndarray:
     """:func:`account_features` as one float64 array, a row per feature of ACCOUNT_FEATURES."""
     n = len(accounts)
-    name_len, name_digits = _lengths_and_digits(accounts, "username")
+    name_len, name_digits, full_digits, full_present = _name_stats(accounts)
     known = ~np.isnan(name_len)
     if not known.all():  # every name given (the usual sample): the counts are not read
         name_len = np.where(known, name_len, _num(accounts, "username_length"))
         name_digits = np.where(known, name_digits, _num(accounts, "username_digit_count"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        digit_share = np.where(name_len > 0, name_digits / name_len, np.nan)
-    digit_share = np.where(
-        np.isnan(digit_share), _num(accounts, "username_digit_share"), digit_share
-    )
-
-    if "full_name" in accounts.columns:
-        stats = _text_stats(accounts, "full_name", want_present=True)
-        if stats is None:
-            full_present = _present(accounts["full_name"])
-            full_digits = _str_len(accounts, "full_name", r"\D+")
-        else:
-            _, full_digits, full_present = stats
-    else:
-        full_present = full_digits = np.full(n, np.nan)
+    digit_share = np.divide(name_digits, name_len, out=np.full(n, np.nan), where=name_len > 0)
+    unknown_share = np.isnan(digit_share)
+    if unknown_share.any():  # a share given where the counts are not (the Kaggle set)
+        digit_share = np.where(unknown_share, _num(accounts, "username_digit_share"), digit_share)
 
     media = _num(accounts, "media_count")
     followers = _num(accounts, "followers")
@@ -571,6 +655,16 @@ def likelihood_fake_share(
     ok = ~np.isnan(prob)
     if not ok.all():
         prob, codes = prob[ok], codes[ok]
+    # One error state for the whole estimate: entering one costs about as much as a NumPy
+    # call, and only the divisions flagged below may meet a zero or a NaN.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _likelihood(prob, codes, size, prior, tol, max_iter)
+
+
+def _likelihood(
+    prob: np.ndarray, codes: np.ndarray, size: int, prior: float, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`likelihood_fake_share` on scored accounts (no NaN), under ignored errors."""
     # Isotonic calibration gives exact 0s and 1s: keep every ratio finite and positive.
     q = np.clip(prob, 1e-6, 1.0 - 1e-6)
     # d = q / (1 - q) * ((1 - prior) / prior) - 1 = lam - 1, computed in place (the same
@@ -583,18 +677,50 @@ def likelihood_fake_share(
     g0 = np.bincount(codes, weights=d, minlength=size)  # l'(0)
     buf = np.add(d, 1.0)
     g1 = np.bincount(codes, weights=np.divide(d, buf, out=buf), minlength=size)  # l'(1)
-    active = (n > 0) & (g0 > 0.0) & (g1 < 0.0)
-    # Start at the mean probability: near the answer unless the share is far from the prior.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        start = np.clip(np.bincount(codes, weights=q, minlength=size) / n, 0.01, 0.99)
+    # A creator without rows has l'(0) = 0, so it is never active.
+    active = (g0 > 0.0) & (g1 < 0.0)
+    # Start at the mean probability: near the answer unless the share is far from the prior
+    # (0 / 0 for a creator without rows, whose share is NaN in the end anyway).
+    start = np.bincount(codes, weights=q, minlength=size) / n
+    # np.clip's result (NaN stays NaN) on one value per creator, without its Python checks.
+    np.minimum(np.maximum(start, 0.01, out=start), 0.99, out=start)
     share = np.where(g0 <= 0.0, 0.0, np.where(g1 >= 0.0, 1.0, start))
-    lo, hi = np.zeros(size), np.ones(size)
-    d_all, codes_all = d, codes
     if size == 1 and active[0]:
         # One creator (an HTTP request): the same steps on Python floats, without a dozen
         # NumPy calls on arrays of one value per step.
-        share = np.array([_newton_one(d, codes, float(share[0]), tol, max_iter, buf)])
-        active[0] = False
+        share[0] = _newton_one(d, codes, float(share[0]), tol, max_iter, buf)
+    elif active.any():
+        _newton_many(d, codes, n, share, active, tol, max_iter, buf)
+    r = _ratio(d, share, codes, buf)
+    info = np.bincount(codes, weights=np.multiply(r, r, out=r), minlength=size)
+    se = np.sqrt(info)
+    np.divide(1.0, se, out=se)  # 1 / 0 = inf for a creator without rows, NaN below
+    none = n == 0
+    if none.any():
+        share[none] = np.nan
+        se[none] = np.nan
+    return share, se
+
+
+def _newton_many(
+    d: np.ndarray,
+    codes: np.ndarray,
+    n: np.ndarray,
+    share: np.ndarray,
+    active: np.ndarray,
+    tol: float,
+    max_iter: int,
+    buf: np.ndarray,
+) -> None:
+    """:func:`likelihood_fake_share`'s bracketed Newton steps for the ``active`` creators.
+
+    Updates ``share`` (and ``active``) in place. Each active creator's sums use its own rows
+    in order, and it stops on its own step. The brackets and steps of creators already done
+    are computed too, where that saves selecting the active ones: their share no longer
+    changes, so they never enter another creator's values.
+    """
+    size = len(share)
+    lo, hi = np.zeros(size), np.ones(size)
     for _ in range(max_iter):
         if not active.any():
             break
@@ -606,20 +732,20 @@ def likelihood_fake_share(
         r = _ratio(d, share, codes, buf[: len(d)])
         g = np.bincount(codes, weights=r, minlength=size)
         h = np.bincount(codes, weights=np.multiply(r, r, out=r), minlength=size)
-        lo = np.where(active & (g > 0.0), share, lo)
-        hi = np.where(active & (g < 0.0), share, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = share + g / h
-        step = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
-        done = np.abs(step - share) <= tol
-        share = np.where(active, step, share)
+        np.copyto(lo, share, where=g > 0.0)
+        np.copyto(hi, share, where=g < 0.0)
+        # share + g / h (IEEE addition commutes, so the same bits); 0 / 0 for a creator
+        # without rows left, a NaN step that the bisection below replaces.
+        step = np.divide(g, h)
+        step += share
+        mid = np.add(lo, hi)
+        mid *= 0.5
+        inside = step > lo
+        inside &= step < hi
+        np.copyto(mid, step, where=inside)  # Newton's step inside the bracket, else bisect
+        done = np.abs(np.subtract(mid, share, out=step), out=step) <= tol
+        np.copyto(share, mid, where=active)
         active &= ~done
-    r = _ratio(d_all, share, codes_all, buf)
-    info = np.bincount(codes_all, weights=np.multiply(r, r, out=r), minlength=size)
-    with np.errstate(divide="ignore"):
-        se = 1.0 / np.sqrt(info)
-    none = n == 0
-    return np.where(none, np.nan, share), np.where(none, np.nan, se)
 
 
 # Newton steps run on the rows of unfinished creators only once these hold fewer than this
@@ -669,11 +795,11 @@ def _ratio(d: np.ndarray, share: np.ndarray, codes: np.ndarray, out: np.ndarray)
 
 def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
     """Audience rows of known creators, one per (creator, follower), and their creator codes."""
-    codes = creator_codes(ids, audience["creator_id"])
+    codes = creator_codes(ids, _values(audience, "creator_id"))
     keep = codes >= 0
     if "follower_id" in audience.columns:
         # The same follower listed twice would be counted twice in every share.
-        keep &= ~_repeated_pairs(codes, audience["follower_id"].to_numpy())
+        keep &= ~_repeated_pairs(codes, _values(audience, "follower_id"))
     # Most samples have no row to drop: no copy of the table then.
     rows = audience if keep.all() else audience[keep]
     return rows, codes[keep]
@@ -707,21 +833,37 @@ def _repeated_pairs(codes: np.ndarray, followers: np.ndarray) -> np.ndarray:
             rows = np.flatnonzero(np.isin(keys, shared))
     sub_codes = codes if rows is None else codes[rows]
     sub_followers = followers if rows is None else followers[rows]
-    # Pairs as int64 keys (creator code, follower code) instead of a two-column duplicated():
-    # rows of unknown creators get negative keys, and are dropped by the caller anyway.
-    follower, uniques = pd.factorize(sub_followers)  # missing -> -1, never a repeat
-    # Every present follower id distinct (a one-creator sample): no pair can repeat, and the
-    # hash pass over the pairs is skipped.
-    if len(uniques) == int(np.count_nonzero(follower >= 0)):
+    if _distinct_str(sub_followers):
+        # Every follower id a distinct str (a one-creator sample): no pair can repeat, and
+        # neither hash pass is needed.
         repeated = np.zeros(len(sub_codes), dtype=bool)
     else:
+        # Pairs as int64 keys (creator code, follower code) instead of a two-column
+        # duplicated(): rows of unknown creators get negative keys, dropped by the caller.
+        follower, uniques = pd.factorize(sub_followers)  # missing -> -1, never a repeat
         key = sub_codes.astype("int64") * np.int64(len(uniques) + 1) + follower
-        repeated = pd.Series(key).duplicated().to_numpy() & (follower >= 0)
+        # A stable sort puts each key's rows in row order: all but the first repeat it.
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        repeated = np.zeros(len(key), dtype=bool)
+        repeated[order[1:][ordered[1:] == ordered[:-1]]] = True
+        repeated &= follower >= 0
     if rows is None:
         return repeated
     out = np.zeros(len(codes), dtype=bool)
     out[rows] = repeated
     return out
+
+
+def _distinct_str(values: np.ndarray) -> bool:
+    """True when every value is a str and no two are equal (a set of them is a few
+    microseconds for a sample, where a factorisation costs tens)."""
+    cells = values.tolist()
+    try:
+        seen = set(cells)
+    except TypeError:  # unhashable cells: the factorisation decides (and complains)
+        return False
+    return len(seen) == len(cells) and all(type(v) is str for v in seen)
 
 
 # Odd 64-bit multipliers (from splitmix64) weighing the parts of a pair's key.
@@ -798,7 +940,7 @@ def fake_share_table(
     with its pieces (``n``, ``n_flagged``, ``observed_rate``, ``tpr``, ``fpr``, ``share_raw``,
     and its clipped value as ``count_share``); NaN for creators without sampled accounts.
     """
-    ids = pd.Index(creators["creator_id"], name="creator_id")
+    ids = pd.Index(_stored(creators, "creator_id"), name="creator_id")
     if audience is None or "creator_id" not in audience.columns or not len(audience):
         scored = _scored(None, np.zeros(0, np.int64), len(ids), account_model)
     else:
@@ -808,9 +950,17 @@ def fake_share_table(
 
 
 def _scored(
-    acc: pd.DataFrame | None, codes: np.ndarray, size: int, model: AccountModel
+    acc: pd.DataFrame | None,
+    codes: np.ndarray,
+    size: int,
+    model: AccountModel,
+    count_flags: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Per creator code: accounts scored and flagged, mean probability, likelihood estimate."""
+    """Per creator code: accounts scored and flagged, mean probability, likelihood estimate.
+
+    ``count_flags=False`` leaves out the flagged count ``k`` (only the flag-count estimate of
+    :func:`fake_share_table` reads it).
+    """
     if acc is None:
         prob = np.zeros(0)
     else:
@@ -826,12 +976,14 @@ def _scored(
     # Every account scored (the usual case): no copies of the codes and probabilities.
     sc, sp = (codes, prob) if ok.all() else (codes[ok], prob[ok])
     n = np.bincount(sc, minlength=size).astype("float64")
-    k = np.bincount(sc, weights=sp >= model.threshold, minlength=size)
     psum = np.bincount(sc, weights=sp, minlength=size)
     share, se = likelihood_fake_share(prob, codes, size, model.prior)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(n > 0, psum / n, np.nan)
-    return {"n": n, "k": k, "prob_mean": mean, "share": share, "se": se}
+    mean = np.full(size, np.nan)
+    np.divide(psum, n, out=mean, where=n > 0)
+    out = {"n": n, "prob_mean": mean, "share": share, "se": se}
+    if count_flags:
+        out["k"] = np.bincount(sc, weights=sp >= model.threshold, minlength=size)
+    return out
 
 
 def _predict_fake(model: AccountModel, X: pd.DataFrame) -> np.ndarray:
@@ -873,8 +1025,8 @@ def _group_mean(
         # it, so the sums are the same bits, without two copies of the selected rows.
         cnt = np.bincount(codes, weights=ok, minlength=size)
         tot = np.bincount(codes, weights=np.where(ok, values, 0.0), minlength=size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    # Divided only where a value is known (no error state to enter): NaN elsewhere.
+    return np.divide(tot, cnt, out=np.full(size, np.nan), where=cnt > 0)
 
 
 def audience_features(
@@ -897,28 +1049,30 @@ def audience_features(
     Shares are over the sampled accounts whose trait is known; a creator without sampled
     accounts, or a trait unknown for all of them, gives NaN, never 0.
     """
-    ids = pd.Index(creators["creator_id"], name="creator_id")
-    out: dict[str, np.ndarray] = {}
+    ids = pd.Index(_stored(creators, "creator_id"), name="creator_id")
     if audience is None or "creator_id" not in audience.columns or not len(ids):
-        return feature_frame(out, _COLUMNS, ids)
+        return feature_frame({}, _COLUMNS, ids)
     rows, codes = _sample_rows(audience, ids)
     if not len(rows):
-        return feature_frame(out, _COLUMNS, ids)
+        return feature_frame({}, _COLUMNS, ids)
     size = len(ids)
     block = _account_block(rows)
     # The block's rows by name: a frame (and a column look-up per trait) only for the model.
     acc = dict(zip(ACCOUNT_FEATURES, block, strict=True))
+    # The result block, NaN until filled, a row per feature written in place: a call for a
+    # few creators pays for one array and one frame, not for a column dict copied into them.
+    result = np.full((len(_NAMES), size), np.nan)
+    put = dict(zip(_NAMES, result, strict=True))
     counts = np.bincount(codes, minlength=size)
-    n = counts.astype("float64")
-    out["aud_n_sampled"] = np.where(n > 0, n, np.nan)
+    np.copyto(put["aud_n_sampled"], counts, where=counts > 0)
 
-    def trait(values: np.ndarray) -> np.ndarray:
-        return _group_mean(values, codes, size, counts)
+    def trait(name: str, values: np.ndarray) -> None:
+        put[name][:] = _group_mean(values, codes, size, counts)
 
-    out["aud_mass_follower_share"] = trait(acc["acc_mass_follower"])
-    out["aud_no_pic_share"] = trait(1.0 - acc["acc_has_pic"])
-    out["aud_private_share"] = trait(acc["acc_private"])
-    out["aud_zero_posts_share"] = trait(acc["acc_zero_posts"])
+    trait("aud_mass_follower_share", acc["acc_mass_follower"])
+    trait("aud_no_pic_share", 1.0 - acc["acc_has_pic"])
+    trait("aud_private_share", acc["acc_private"])
+    trait("aud_zero_posts_share", acc["acc_zero_posts"])
     digits = acc["acc_username_digits"]
     share = acc["acc_username_digit_share"]
     # A digit share is enough to tell "has digits" when the count is not given.
@@ -926,9 +1080,9 @@ def audience_features(
     no_count = np.isnan(digits)
     if no_count.any():
         has_digits = np.where(no_count, _flag(share > 0, share), has_digits)
-    out["aud_digit_name_share"] = trait(has_digits)
+    trait("aud_digit_name_share", has_digits)
     bio = acc["acc_bio_length"]
-    out["aud_empty_bio_share"] = trait(_flag(bio == 0, bio))
+    trait("aud_empty_bio_share", _flag(bio == 0, bio))
 
     # Medians over each creator's rows as segments of code-sorted rows (samples usually come
     # grouped by creator already, so usually without a sort); NaN skipped, NaN if none known.
@@ -940,12 +1094,12 @@ def audience_features(
         ("aud_median_log_followers", "acc_log_followers"),
     ):
         values = acc[col]
-        out[name] = seg.scatter(seg.median(values if order is None else values[order]), size)
+        put[name][seg.codes] = seg.median(values if order is None else values[order])
 
     if account_model is not None:
         frame = pd.DataFrame(block.T, index=rows.index, columns=_ACCOUNT_COLUMNS, copy=False)
-        scored = _scored(frame, codes, size, account_model)
-        out["aud_fake_share"] = scored["share"]
-        out["aud_fake_share_se"] = scored["se"]
-        out["aud_fake_prob_mean"] = scored["prob_mean"]
-    return feature_frame(out, _COLUMNS, ids)
+        scored = _scored(frame, codes, size, account_model, count_flags=False)
+        put["aud_fake_share"][:] = scored["share"]
+        put["aud_fake_share_se"][:] = scored["se"]
+        put["aud_fake_prob_mean"][:] = scored["prob_mean"]
+    return block_frame(result, _COLUMNS, ids)

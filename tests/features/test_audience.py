@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -333,6 +334,46 @@ def test_name_lengths_digits_and_presence_match_python(names):
     np.testing.assert_array_equal(f["acc_full_name_present"], ref["present"])
 
 
+@given(st.lists(st.tuples(st.one_of(st.none(), _SCRIPTS), st.one_of(st.none(), _SCRIPTS))))
+def test_name_columns_measured_together_match_each_measured_alone(pairs):
+    # User and full names go to Arrow as one array: each row's numbers are those of its own
+    # text, as when each column is measured on its own, and match Python's.
+    acc = pd.DataFrame(
+        {
+            "username": pd.Series([u for u, _ in pairs], dtype=object),
+            "full_name": pd.Series([f for _, f in pairs], dtype=object),
+        }
+    )
+    together = audience._name_stats(acc)
+    alone = (*audience._lengths_and_digits(acc, "username"), *audience._full_name_stats(acc))
+    for a, b in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(a, b)
+    ref = _reference_text_columns([f for _, f in pairs])
+    np.testing.assert_array_equal(together[2], ref["digits"])
+    np.testing.assert_array_equal(together[3], ref["present"])
+
+
+def test_a_name_column_arrow_cannot_take_falls_back_to_pandas_alone():
+    # A non-str full name: that column goes through the pandas string methods (unknown for
+    # the non-str cell); the user names are still measured as text.
+    acc = pd.DataFrame(
+        {"username": ["ab12", None], "full_name": pd.Series([5, " x1"], dtype=object)}
+    )
+    f = account_features(acc)
+    np.testing.assert_array_equal(f["acc_username_length"], [4.0, np.nan])
+    np.testing.assert_array_equal(f["acc_username_digits"], [2.0, np.nan])
+    np.testing.assert_array_equal(f["acc_full_name_digits"], [np.nan, 1.0])
+    np.testing.assert_array_equal(f["acc_full_name_present"], [np.nan, 1.0])
+
+
+@given(st.lists(st.one_of(st.none(), st.just("a"), st.just("")), max_size=40), st.integers(0, 9))
+def test_validity_bitmap_read_as_arrow_reads_it(cells, start):
+    # Sliced arrays start inside their bitmap's bytes.
+    arr = pa.array(cells, type=pa.large_string())[min(start, len(cells)) :]
+    want = arr.is_valid().to_numpy(zero_copy_only=False)
+    np.testing.assert_array_equal(audience._valid(arr), want)
+
+
 def _calibrated_mixture(rng, shares, n_accounts: int, prior: float, sep: float = 1.5):
     """Probabilities of a model calibrated at ``prior`` for creators at the given fake shares.
 
@@ -458,12 +499,16 @@ def test_account_features_frame_is_a_fresh_block_of_the_inputs():
 @given(
     mask=st.lists(st.booleans(), max_size=70),
     cuts=st.lists(st.integers(0, 70), max_size=12),
+    packed=st.booleans(),
 )
-def test_running_count_counts_the_set_rows_before_each_position(mask, cuts):
-    # Packed a byte at a time: positions inside a byte, on its edges and at the very end.
+def test_running_count_counts_the_set_rows_before_each_position(mask, cuts, packed):
+    # Packed a byte at a time (long masks): positions inside a byte, on its edges and at the
+    # very end; or a running sum over the rows (short masks): the same counts.
     m = np.array(mask, dtype=bool)
     positions = np.array(sorted({min(c, len(m)) for c in cuts} | {0, len(m)}), dtype=np.int64)
-    got = audience._running_count(m, positions)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(audience, "_PACKED_COUNT_ROWS", 0 if packed else 10**9)
+        got = audience._running_count(m, positions)
     assert got.dtype == np.int64
     assert got.tolist() == [int(np.count_nonzero(m[:p])) for p in positions]
 
