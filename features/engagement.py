@@ -14,6 +14,7 @@ which brings likes along with followers, does not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -166,9 +167,19 @@ def _names(plat: np.ndarray):
 
     One platform, always so for one creator, needs no sort of the names.
     """
-    if len(plat) and bool(np.all(plat == plat[0])):
+    if len(plat) and bool((plat == plat[0]).all()):
         return (plat[0],)
     return np.unique(plat.astype(str))
+
+
+@dataclass(frozen=True)
+class _CurveArrays:
+    """An :class:`EngagementCurve`'s fitted state as arrays, with the state they were made of."""
+
+    state: tuple
+    curves: dict  # platform -> (polyval coefficients, log10 followers low, high)
+    quantiles: dict  # platform -> residual quantiles
+    levels: np.ndarray  # the quantile levels in percent
 
 
 class EngagementCurve:
@@ -312,29 +323,56 @@ class EngagementCurve:
         expected = self.expected(followers, platform)
         return self._percentile(er, expected, _platforms(platform, len(er)))
 
+    def _arrays(self) -> _CurveArrays:
+        """The fitted state as NumPy arrays, made once per fitted state rather than per call.
+
+        The state is frozen after fitting; a new fit (or a new dict assigned) makes new arrays.
+        For a handful of creators, converting the lists on every call cost about as much as
+        evaluating the curves.
+        """
+        state = (self.curves_, self.residual_quantiles_, self.quantile_levels_)
+        cached = self.__dict__.get("_arrays_cache")
+        if cached is None or any(a is not b for a, b in zip(cached.state, state, strict=True)):
+            cached = _CurveArrays(
+                state,
+                {
+                    k: (np.asarray(v["coef"]), *v["log10_followers_range"])
+                    for k, v in self.curves_.items()
+                },
+                {k: np.asarray(v) for k, v in self.residual_quantiles_.items()},
+                100.0 * np.asarray(self.quantile_levels_),
+            )
+            self._arrays_cache = cached
+        return cached
+
     def _expected(self, f: np.ndarray, plat: np.ndarray) -> np.ndarray:
         """:meth:`expected` of float64 followers and platforms already made by ``_platforms``."""
+        arrays = self._arrays()
         out = np.full(len(f), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             x = np.where(f > 0, np.log10(f), np.nan)
-        for name in _names(plat):
-            mask = plat == name
-            out[mask] = 10.0 ** _evaluate(self.curves_[self._name(str(name))], x[mask])
+        names = _names(plat)
+        for name in names:
+            # One platform (always so for one creator): every row, with no mask to build.
+            mask = plat == name if len(names) > 1 else slice(None)
+            coef, lo, hi = arrays.curves[self._name(str(name))]
+            out[mask] = 10.0 ** np.polyval(coef, np.clip(x[mask], lo, hi))
         return out
 
     def _percentile(self, er: np.ndarray, expected: np.ndarray, plat: np.ndarray) -> np.ndarray:
         """:meth:`percentile` of float64 rates, given their expected rates and the platforms
         made by ``_platforms``."""
+        arrays = self._arrays()
         with np.errstate(divide="ignore", invalid="ignore"):
             resid = np.log10(er) - np.log10(expected)
         resid[er < 0] = np.nan
-        levels = 100.0 * np.asarray(self.quantile_levels_)
         out = np.full(len(er), np.nan)
-        for name in _names(plat):
-            mask = plat == name
-            q = np.asarray(self.residual_quantiles_[self._name(str(name))])
+        names = _names(plat)
+        for name in names:
+            mask = plat == name if len(names) > 1 else slice(None)
+            q = arrays.quantiles[self._name(str(name))]
             r = resid[mask]
-            out[mask] = np.where(np.isnan(r), np.nan, np.interp(r, q, levels))
+            out[mask] = np.where(np.isnan(r), np.nan, np.interp(r, q, arrays.levels))
         return out
 
     # -- persistence -----------------------------------------------------------------------
@@ -546,7 +584,11 @@ def engagement_features(
         return finish()
 
     # -- select, sort and window the posts ------------------------------------------------
-    asd = _as_of_days(as_of, ids)
+    # The prepared history's as_of days, when it was made with this very as_of.
+    if prep is not None and prep.as_of is as_of:
+        asd = prep.obs.as_of_day
+    else:
+        asd = _as_of_days(as_of, ids)
     code = creator_codes(ids, posts["creator_id"])
     t = fractional_days(posts["posted_at"].to_numpy())
     likes = posts["likes"].to_numpy(dtype="float64")

@@ -278,6 +278,7 @@ class _Obs:
     following: np.ndarray
     seg: Segments
     ref_day: np.ndarray  # per creator: as_of day, or the last observed day when as_of is unknown
+    as_of_day: np.ndarray  # per creator: the as_of day number, NO_AS_OF when unknown
 
     @cached_property
     def int_key(self) -> np.ndarray:
@@ -304,10 +305,10 @@ def _observations(history: pd.DataFrame | None, ids: pd.Index, as_of: pd.Series 
         if not keep.all():
             code, day, fol, foll = code[keep], day[keep], fol[keep], foll[keep]
         key = (code << 32) + (day + 2**31)
-        if len(key) > 1 and not np.all(key[1:] >= key[:-1]):
+        if len(key) > 1 and not (key[1:] >= key[:-1]).all():
             order = np.argsort(key, kind="stable")
             code, day, fol, foll, key = code[order], day[order], fol[order], foll[order], key[order]
-        if len(key) > 1 and not np.all(key[1:] > key[:-1]):
+        if len(key) > 1 and not (key[1:] > key[:-1]).all():
             # Several rows for one day: average them, summed in value order so that the result
             # does not depend on input row order.
             order = np.lexsort((foll, fol, key))
@@ -330,7 +331,7 @@ def _observations(history: pd.DataFrame | None, ids: pd.Index, as_of: pd.Series 
         if not keep.all():
             code, day, fol, foll = code[keep], day[keep], fol[keep], foll[keep]
             seg = Segments.of(code)
-    return _Obs(len(ids), code, day, fol, foll, seg, ref)
+    return _Obs(len(ids), code, day, fol, foll, seg, ref, asd)
 
 
 @dataclass(frozen=True)
@@ -484,6 +485,9 @@ class PreparedHistory:
     obs: _Obs
     grid: _Grid
     jump: _Jump
+    # The as_of it was made for: the engagement builder reuses its day numbers when handed the
+    # same object.
+    as_of: pd.Series | None = None
 
 
 def prepare_history(
@@ -493,7 +497,7 @@ def prepare_history(
     ids = creator_index(creators)
     obs = _observations(history, ids, as_of)
     grid = _daily_grid(obs)
-    return PreparedHistory(ids, obs, grid, _largest_jump(grid))
+    return PreparedHistory(ids, obs, grid, _largest_jump(grid), as_of)
 
 
 def _prepared(
@@ -518,7 +522,7 @@ def _matching(prepared: PreparedHistory | None, creators: pd.DataFrame) -> Prepa
     try:
         # Equal cells are equal ids: a check of the arrays, without building the Index
         # creator_index would (which costs more than the check for a handful of creators).
-        same = bool(np.all(ids.to_numpy() == values))
+        same = bool((ids.to_numpy() == values).all())
     except TypeError:  # cells that do not compare as bools (pd.NA): the Index decides
         same = False
     return prepared if same or ids.equals(creator_index(creators)) else None

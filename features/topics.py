@@ -11,9 +11,10 @@ Lao, Khmer and Myanmar, which are written without spaces (the CJK bigram scheme 
 ``CJKAnalyzer``). Words inside a hashtag count ``hashtag_weight`` times, words inside a mention
 are dropped. Tokenising and hashing are vectorised over the whole batch with NumPy: character
 n-grams through scikit-learn's ``TfidfVectorizer`` manage about 530 creators/s on one core, and a
-per-token Python loop cannot reach the >= 10,000 creators/s this builder needs. For a batch,
-:func:`topic_features` joins, normalises and encodes all documents once and lower-cases them
-through a code point table (:func:`_joined_shares`), with the same result to the last bit.
+per-token Python loop cannot reach the >= 10,000 creators/s this builder needs.
+:func:`topic_features` joins, normalises and encodes all documents of a call once and
+lower-cases them through a code point table (:func:`_joined_shares`), with the same result to the
+last bit.
 
 Topic shares come from non-negative least squares against the frozen NMF topics, solved with a
 fixed number of coordinate-descent sweeps per row, so a creator's vector does not depend on which
@@ -41,7 +42,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from features._series import creator_codes, grouped_lexsort
+from features._series import block_frame, creator_codes, grouped_lexsort
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "TopicModel", "creator_documents", "topic_features"]
@@ -218,7 +219,8 @@ def _pieces(
     bio = _clip(_as_text(creators["bio"]), max_bio_chars)
     codes_parts = [np.arange(len(ids), dtype=np.int64)]
     text_parts = [bio]
-    if posts is not None and len(posts) and max_captions > 0:
+    # (No creators: no caption is theirs, and there is no cut-off to look up.)
+    if posts is not None and len(posts) and max_captions > 0 and len(ids):
         code, _, caption = _recent_captions(ids, posts, as_of, max_captions)
         codes_parts.append(code)
         text_parts.append(_clip(caption, max_caption_chars))
@@ -237,8 +239,13 @@ def _pieces(
 
 def _as_text(values: pd.Series | np.ndarray) -> np.ndarray:
     """Object array of str with None/NaN as ""."""
-    arr = np.asarray(values, dtype=object)
-    return np.where(pd.isna(arr), "", arr).astype(object)
+    # Series.to_numpy skips the __array__ protocol np.asarray goes through (a few
+    # microseconds a call); np.where with an object array already gives a new object array.
+    if isinstance(values, pd.Series):
+        arr = values.to_numpy(dtype=object)
+    else:
+        arr = np.asarray(values, dtype=object)
+    return np.where(pd.isna(arr), "", arr)
 
 
 def _clip(text: np.ndarray, limit: int) -> np.ndarray:
@@ -257,7 +264,7 @@ def _recent_captions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(creator position, recency rank, caption) of each creator's newest captions before as_of."""
     code = creator_codes(ids, posts["creator_id"])
-    caption = np.asarray(posts["caption"], dtype=object)
+    caption = posts["caption"].to_numpy(dtype=object)
     posted = posts["posted_at"].to_numpy(dtype="datetime64[ns]")
     cutoff = _cutoffs(ids, as_of)
     ok = (code >= 0) & ~pd.isna(caption)
@@ -280,21 +287,24 @@ def _recent_captions(
         tied[1:] |= tie
         tied[:-1] |= tie
         at = order[tied]
-        post_id = np.asarray(posts["post_id"], dtype=object)[rows[at]]
+        post_id = posts["post_id"].to_numpy(dtype=object)[rows[at]]
         rank = np.zeros(len(order), dtype=np.int64)
         rank[at] = pd.factorize(post_id.astype(str), sort=True)[0]
         order = grouped_lexsort((rank, newest, code))
     code, rows = code[order], rows[order]
     first = np.ones(len(code), dtype=bool)
     np.not_equal(code[1:], code[:-1], out=first[1:])
-    start = np.flatnonzero(first)
-    rank = np.arange(len(code)) - np.repeat(start, np.diff(np.append(start, len(code))))
+    # Position within the creator's rows: the position minus that of the creator's first row.
+    rank = np.arange(len(code))
+    rank -= np.maximum.accumulate(np.where(first, rank, 0))
     keep = rank < max_captions
     return code[keep], rank[keep], caption[rows[keep]]
 
 
 _DAY_NS = 86_400 * 10**9
 _NAT = np.iinfo(np.int64).min
+# Far from the ends of the int64 range, where pandas raises on overflow instead.
+_SAFE_NS = -(_NAT + 2 * _DAY_NS)
 
 
 def _cutoffs(ids: pd.Index, as_of: pd.Series) -> np.ndarray:
@@ -311,8 +321,7 @@ def _cutoffs(ids: pd.Index, as_of: pd.Series) -> np.ndarray:
     ):
         ns = as_of.to_numpy().view(np.int64)
         nat = ns == _NAT
-        # Far from the ends of the int64 range, where pandas raises on overflow instead.
-        if np.all(nat | ((ns > _NAT + 2 * _DAY_NS) & (ns < -(_NAT + 2 * _DAY_NS)))):
+        if (nat | ((ns > -_SAFE_NS) & (ns < _SAFE_NS))).all():
             # np.remainder takes the sign of the divisor: days before 1970 floor as well.
             out = ns - np.remainder(ns, _DAY_NS) + _DAY_NS
             out[nat] = _NAT
@@ -401,6 +410,8 @@ def _chunks(texts: list[str], max_chars: int = 1 << 20) -> list[tuple[int, int]]
 def _chunk_bounds(lens: np.ndarray, max_chars: int = 1 << 20) -> list[tuple[int, int]]:
     """:func:`_chunks` of documents of the given lengths."""
     ends = np.cumsum(lens + 1)
+    if len(ends) and ends[-1] <= max_chars:  # one chunk (every call for a few creators)
+        return [(0, len(lens))]
     bounds = [0]
     while bounds[-1] < len(lens):
         base = ends[bounds[-1] - 1] if bounds[-1] else 0
@@ -558,7 +569,8 @@ def _owners(start: np.ndarray, doc_start: np.ndarray) -> np.ndarray:
 
 def _pow_size(n: int) -> int:
     """Power table size for ``n`` code points: a power of two, so few tables get cached."""
-    return max(1 << 20, 1 << int(np.ceil(np.log2(max(n, 1)))))
+    # (n - 1).bit_length() is ceil(log2(n)) for n >= 1, in integer arithmetic.
+    return max(1 << 20, 1 << (max(n, 1) - 1).bit_length())
 
 
 def _hash_terms(terms: list[str]) -> np.ndarray:
@@ -921,7 +933,7 @@ def _summed_weights(
     limit = 1 << _WEIGHT_BITS
     if n_rows * n_cols >= 1 << (62 - _WEIGHT_BITS):
         return None
-    if not (np.all((weight >= 0) & (weight < limit)) and np.array_equal(np.floor(weight), weight)):
+    if not (((weight >= 0) & (weight < limit)).all() and np.array_equal(np.floor(weight), weight)):
         return None
     # (row, col, weight) in one key: one mask and one sort instead of one per array.
     key = (row.astype(np.int64) * n_cols + col) << _WEIGHT_BITS
@@ -1000,28 +1012,32 @@ def _nnls(xht: np.ndarray, gram: np.ndarray, sweeps: int) -> np.ndarray:
         return _nnls_row(xht[0], gram, diag, sweeps)[None, :]
     w = np.zeros((n, k), order="F")
     xht = np.asfortranarray(xht)
-    # The column views and the step buffer made once: the loop runs sweeps * k times whatever
+    # The column views, buffers and ufuncs bound once: the loop runs sweeps * k times whatever
     # the number of rows, so for a few documents its per-step Python cost is the whole cost.
-    # Same operations in the same order as step = (xht[:, t] - w @ gram[:, t]) / diag[t].
+    # Same operations in the same order as step = (xht[:, t] - w @ gram[:, t]) / diag[t], with
+    # out given positionally where NumPy allows it (no keyword parsing). The Gram column stays
+    # a strided view: BLAS rounds some rows of a small block differently for a contiguous one.
     cols = [(w[:, t], xht[:, t], gram[:, t], diag[t]) for t in range(k)]
-    step = np.empty(n)
-    # W after the previous two sweeps, compared as bits (-0.0 and NaN compare exactly).
-    bits = w.view(np.uint64)
-    last, before = bits.copy(order="F"), np.empty_like(bits)
+    step, zeros = np.empty(n), np.zeros(n)
+    matmul, subtract, divide, add, maximum = np.matmul, np.subtract, np.divide, np.add, np.maximum
+    # W after the previous two sweeps, compared as bytes in memory order (-0.0 and NaN compare
+    # exactly; unequal bytes usually differ early, so the comparison stops early).
+    last, before = w.tobytes("A"), b""
     for done in range(1, sweeps + 1):
         for w_t, x_t, g_t, d_t in cols:
-            np.subtract(x_t, w @ g_t, out=step)
-            np.divide(step, d_t, out=step)
-            np.add(w_t, step, out=step)
-            np.maximum(step, 0.0, out=w_t)
-        if np.array_equal(bits, last):
+            matmul(w, g_t, out=step)
+            subtract(x_t, step, step)
+            divide(step, d_t, step)
+            add(w_t, step, step)
+            maximum(step, zeros, out=w_t)
+        now = w.tobytes("A")
+        if now == last:
             break
-        if done > 1 and np.array_equal(bits, before):
+        if now == before:
             if (sweeps - done) % 2:
-                np.copyto(bits, last)
+                w = np.frombuffer(last).reshape(k, n).T.copy(order="F")
             break
-        before, last = last, before
-        np.copyto(last, bits)
+        before, last = last, now
     return w
 
 
@@ -1112,7 +1128,7 @@ def _joined_shares(
     start[owner] = sep[:-1] + 1
     start = np.minimum.accumulate(start[::-1])[::-1]
     lens = np.zeros(n, dtype=np.int64)
-    lens[owner] = np.diff(sep) - 1
+    lens[owner] = sep[1:] - sep[:-1] - 1
     classes = _class_table()
 
     def parts() -> Iterable[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
@@ -1153,8 +1169,9 @@ def topic_features(
     ids, code, text, last = _pieces(creators, posts, as_of)
     n = len(ids)
     k = model.n_topics if model is not None else N_TOPICS
-    # A batch is mapped from its joined text; one creator (a scoring request) from its document.
-    shares = _joined_shares(model, n, code, text, last) if model is not None and n > 1 else None
+    # Mapped from the joined text, one creator (a scoring request) as well: fewer steps than
+    # making its document and preparing it on its own, with the same numbers.
+    shares = _joined_shares(model, n, code, text, last) if model is not None else None
     if shares is not None:
         # len of each document: its pieces and the newlines between them.
         size = np.fromiter(map(len, text), dtype=np.float64, count=len(text)) + 1.0
@@ -1173,11 +1190,17 @@ def topic_features(
     # The frame feature_frame would make, filled block-wise: one (columns, rows) float64 block,
     # whose transposed view pandas keeps without a copy. Rows of known shares hold no NaN, so
     # their argmax needs no NaN masking; the other rows are NaN anyway.
-    names = [f"topic_{j:02d}" for j in range(k)]
-    names += ["topic_dominant", "topic_concentration", "topic_text_chars"]
     block = np.empty((k + 3, n))
     block[:k] = shares.T
     block[k] = np.where(known, np.argmax(shares, axis=1), np.nan)
     block[k + 1] = np.where(known, concentration, np.nan)
     block[k + 2] = chars
-    return pd.DataFrame(block.T, index=ids, columns=names, copy=False)
+    return block_frame(block, _columns(k), ids)
+
+
+@lru_cache(maxsize=8)
+def _columns(k: int) -> pd.Index:
+    """The output columns for ``k`` topics, built once: a columns Index made from a list of
+    names on every call is most of the cost of wrapping the block for a handful of creators."""
+    names = [f"topic_{j:02d}" for j in range(k)]
+    return pd.Index([*names, "topic_dominant", "topic_concentration", "topic_text_chars"])

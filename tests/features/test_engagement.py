@@ -381,6 +381,24 @@ def test_curve_round_trips_exactly_through_json():
         )
 
 
+def test_a_refitted_curve_evaluates_its_new_state():
+    # The arrays made from the fitted state for evaluation follow a new fit of the same object.
+    probe_f, probe_p = [3_000.0, 300_000.0, 30_000.0], ["instagram", "tiktok", "youtube"]
+    first, second = _training(seed=3), _training(seed=4)
+    curve = EngagementCurve(degree=1).fit(*first[:3])
+    before = curve.expected(probe_f, probe_p)
+    curve.fit(*second[:3])
+    fresh = EngagementCurve(degree=1).fit(*second[:3])
+    assert not np.array_equal(curve.expected(probe_f, probe_p), before)
+    np.testing.assert_array_equal(
+        curve.expected(probe_f, probe_p), fresh.expected(probe_f, probe_p)
+    )
+    rates = [0.01, 0.02, 0.03]
+    np.testing.assert_array_equal(
+        curve.percentile(rates, probe_f, probe_p), fresh.percentile(rates, probe_f, probe_p)
+    )
+
+
 def test_unfitted_curve_and_bad_input_raise():
     with pytest.raises(NotFittedError):
         EngagementCurve().expected([1000], ["instagram"])

@@ -402,6 +402,17 @@ def test_features_with_a_model():
     assert one_topic.loc["p", "topic_concentration"] == pytest.approx(1.0)
 
 
+def test_no_creators_gives_an_empty_frame_even_with_posts():
+    # Posts of creators not in the table: none is used, and there is no cut-off to look up.
+    _, posts, _ = tables({"gone": FITNESS})
+    creators = pd.DataFrame({"creator_id": pd.Series([], dtype=object), "bio": []}, dtype=object)
+    as_of = pd.Series([], dtype="datetime64[ns]", index=pd.Index([], name="creator_id"))
+    for model in (tiny_model(), None):
+        feats = topic_features(creators, posts, as_of, model)
+        assert feats.shape == (0, (3 if model else topics.N_TOPICS) + 3)
+        assert (feats.dtypes == np.float64).all()
+
+
 POSTS_TEXT = st.sampled_from(FITNESS + COOKING + CHINESE_FOOD + ["", "@someone", "#fitness"])
 
 
