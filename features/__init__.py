@@ -57,9 +57,17 @@ def resolve_as_of(data: CreatorData, as_of=None) -> pd.Series:
     if as_of is not None:
         day = pd.Timestamp(as_of).tz_localize(None).normalize()
         return pd.Series(day, index=ids, dtype="datetime64[ns]")
-    snap = pd.Series(creators["snapshot_at"].to_numpy(dtype="datetime64[ns]"), index=ids)
-    if not snap.isna().any():  # every creator gives its day: no table to group
-        return snap.rename("as_of")
+    column = creators["snapshot_at"]
+    values = column.to_numpy(dtype="datetime64[ns]")
+    if not np.isnat(values).any():  # every creator gives its day: no table to group
+        # One Series built once (a Series test, then a rename, were most of a few creators'
+        # cost), from a copy (the days never share memory with the creators table); from the
+        # column's own datetime array when it has the days' dtype, as a Series made from a
+        # NumPy array checks every value again.
+        if column.dtype == values.dtype:
+            return pd.Series(column.array.copy(), index=ids, name="as_of")
+        return pd.Series(values, index=ids, name="as_of")
+    snap = pd.Series(values, index=ids)
     latest = []
     if data.follower_history is not None and len(data.follower_history):
         latest.append(data.follower_history.groupby("creator_id")["date"].max())
@@ -115,8 +123,9 @@ def build(
     curve = curve if curve is not None else EngagementCurve.prior()
     blocks = _blocks(data, BLOCK_CREATORS) if len(data.creators) > BLOCK_CREATORS else None
     if blocks is None:
-        blocks = [((0, len(data.creators)), data)]
-    parts = [(part, days.iloc[a:b]) for (a, b), part in blocks]
+        parts = [(data, days)]
+    else:
+        parts = [(part, days.iloc[a:b]) for (a, b), part in blocks]
     return _build(parts, len(data.creators), text_model, account_model, curve, n_jobs)
 
 
@@ -239,10 +248,38 @@ def _combine(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     ``pd.concat``, which aligns them.
     """
     index = parts[0].index
-    if all(p.index.equals(index) for p in parts[1:]) and index.is_unique:
+    if all(_same_labels(p.index, index) for p in parts[1:]) and index.is_unique:
         block = np.concatenate([p.to_numpy(dtype=np.float64).T for p in parts], axis=0)
-        columns = [c for p in parts for c in p.columns]
+        labels: list = []
+        for p in parts:
+            labels += p.columns.tolist()
+        columns = _column_index(tuple(labels))
         return pd.DataFrame(block.T, index=index.rename("creator_id"), columns=columns, copy=False)
     frame = pd.concat(parts, axis=1)
     frame.index.name = "creator_id"
     return frame.astype(np.float64)
+
+
+def _same_labels(a: pd.Index, b: pd.Index) -> bool:
+    """``a.equals(b)``, at once when both hold the very same array.
+
+    Most families index their rows by the creators' own id array, so comparing the labels one
+    by one (a few us per family) is rarely needed.
+    """
+    return (type(a) is type(b) and a.dtype == b.dtype and a.values is b.values) or a.equals(b)
+
+
+# The output's column labels by their tuple: the same ~100 names on every call, and making an
+# Index from a list of them cost a third of joining a few creators' frames.
+_COLUMNS: dict[tuple, pd.Index] = {}
+
+
+def _column_index(names: tuple) -> pd.Index:
+    """``pd.Index(names)``: a shallow copy (renamed on its own) of one kept per distinct tuple."""
+    try:
+        cached = _COLUMNS[names]
+    except KeyError:
+        if len(_COLUMNS) >= 16:  # a few feature sets per process at most: never grows unbounded
+            _COLUMNS.clear()
+        cached = _COLUMNS[names] = pd.Index(list(names))
+    return cached.copy()

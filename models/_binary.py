@@ -35,7 +35,7 @@ from models._boosting import (
     train_final,
 )
 from models.calibration import Calibrator, calibrator_from_dict, make_calibrator
-from models.reasons import reasons_for
+from models.reasons import reasons_from_arrays
 
 __all__ = ["CalibratedBooster"]
 
@@ -160,12 +160,15 @@ class CalibratedBooster:
         :meth:`raw_score`. About 1,000 rows/s at the default tree size: call it only for the
         rows whose reasons you will show.
         """
+        return pd.DataFrame(
+            self._contribution_values(X), index=X.index, columns=[*self.feature_names_, "bias"]
+        )
+
+    def _contribution_values(self, X: pd.DataFrame) -> np.ndarray:
+        """:meth:`contributions` as a matrix: one column per feature, then the bias."""
         booster = self._check()
         matrix = feature_matrix(X, self.feature_names_)
-        values = booster.predict(
-            matrix, pred_contrib=True, num_threads=predict_threads(len(matrix))
-        )
-        return pd.DataFrame(values, index=X.index, columns=[*self.feature_names_, "bias"])
+        return booster.predict(matrix, pred_contrib=True, num_threads=predict_threads(len(matrix)))
 
     def reasons(
         self,
@@ -179,7 +182,13 @@ class CalibratedBooster:
 
         ``as_of`` (per row, or one day) turns day offsets in the features into calendar dates.
         """
-        return reasons_for(self.contributions(X), X, as_of, top_k=top_k, catalog=catalog)
+        values = self._contribution_values(X)
+        # What ``reasons_for`` reads from the contributions frame, without building the frame
+        # (a fixed ~0.1 ms of a one-creator request): every column but the bias.
+        keep = [j for j, c in enumerate(self.feature_names_) if c != "bias"]
+        names = [self.feature_names_[j] for j in keep]
+        values = values[:, keep] if len(keep) < len(self.feature_names_) else values[:, :-1]
+        return reasons_from_arrays(values, names, X, X.index, as_of, top_k, catalog=catalog)
 
     # --------------------------------------------------------------- persistence
     def _meta(self) -> dict:

@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["TEMPLATES", "reasons_for", "describe", "default_catalog"]
+from models._boosting import frame_dtypes
+
+__all__ = ["TEMPLATES", "reasons_for", "reasons_from_arrays", "describe", "default_catalog"]
 
 Row = Mapping[str, float]
 # (value, all feature values of the row, the row's snapshot day) -> phrase
@@ -428,8 +430,6 @@ def reasons_for(
     -------
     One list of strings per row (JSON-able), strongest first.
     """
-    if catalog is None:
-        catalog = default_catalog()
     # Positions and whole-frame arrays rather than frames selected by name: for the few rows of
     # one request, every column selection or reindex was a fixed cost of ~0.1 ms.
     columns = list(contrib.columns)
@@ -438,34 +438,36 @@ def reasons_for(
     values = contrib.to_numpy(dtype="float64")
     if len(keep) < len(columns):
         values = values[:, keep]
-    # Id and text columns (brand_id, creator_id ...) carry no value to quote. Decided once per
-    # distinct dtype (a feature frame holds ~100 columns of one or two dtypes).
-    is_numeric: dict[object, bool] = {}
-    dtypes = features.dtypes.tolist()
-    for t in dtypes:
-        if t not in is_numeric:
-            is_numeric[t] = pd.api.types.is_numeric_dtype(t)
-    fcols = [c for c, t in zip(features.columns, dtypes, strict=True) if is_numeric[t]]
-    feats = features if len(fcols) == len(dtypes) else features.loc[:, fcols]
-    if not feats.index.equals(contrib.index):
-        feats = feats.reindex(index=contrib.index)
-    fvals = feats.to_numpy(dtype="float64", na_value=np.nan)
-    if isinstance(as_of, pd.Series):
-        day_of = as_of if as_of.index.equals(contrib.index) else as_of.reindex(contrib.index)
-        days = (
-            day_of.to_numpy()
-            if day_of.dtype == np.dtype("datetime64[ns]")
-            else pd.to_datetime(day_of).to_numpy()
-        )
-    else:
-        days = np.repeat(
-            np.datetime64(pd.Timestamp(as_of)) if as_of is not None else np.datetime64("NaT"),
-            len(contrib),
-        )
+    return reasons_from_arrays(
+        values, names, features, contrib.index, as_of, top_k, catalog=catalog, min_abs=min_abs
+    )
+
+
+def reasons_from_arrays(
+    values: np.ndarray,
+    names: list[str],
+    features: pd.DataFrame,
+    index: pd.Index,
+    as_of: pd.Series | pd.Timestamp | None = None,
+    top_k: int = 4,
+    *,
+    catalog: Mapping[str, object] | None = None,
+    min_abs: float = 0.005,
+) -> list[list[str]]:
+    """:func:`reasons_for` from the contributions as a matrix, without the ``bias`` column.
+
+    ``values`` has one row per label of ``index`` and one column per feature of ``names``; the
+    models call this directly, as building the contributions frame only to read it back cost
+    more than the sentences of a few rows.
+    """
+    if catalog is None:
+        catalog = _default_catalog()
+    fcols, fvals = _numeric_values(features, index)
+    days = _days(as_of, index)
     k = min(top_k, len(names))
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
     out: list[list[str]] = []
-    for i in range(len(contrib)):  # only top_k cells per row get a string
+    for i in range(len(values)):  # only top_k cells per row get a string
         row = dict(zip(fcols, fvals[i], strict=True))
         day = None if np.isnat(days[i]) else pd.Timestamp(days[i])
         reasons = []
@@ -478,3 +480,55 @@ def reasons_for(
             reasons.append(f"{phrase} ({c:+.2f})")
         out.append(reasons)
     return out
+
+
+_CATALOG: dict[str, object] | None = None
+
+
+def _default_catalog() -> dict[str, object]:
+    """:func:`default_catalog`, built once (the builders' ``FEATURES`` are constants)."""
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = default_catalog()
+    return _CATALOG
+
+
+def _numeric_values(features: pd.DataFrame, index: pd.Index) -> tuple[list, np.ndarray]:
+    """Names and float64 values of the numeric columns of ``features``, rows as in ``index``.
+
+    Id and text columns (brand_id, creator_id ...) carry no value to quote. Decided once per
+    distinct dtype (a feature frame holds ~100 columns of one or two dtypes).
+    """
+    is_numeric: dict[object, bool] = {}
+    dtypes = frame_dtypes(features)
+    for t in dtypes:
+        if t not in is_numeric:
+            is_numeric[t] = pd.api.types.is_numeric_dtype(t)
+    fcols = [c for c, t in zip(features.columns, dtypes, strict=True) if is_numeric[t]]
+    feats = features if len(fcols) == len(dtypes) else features.loc[:, fcols]
+    if not feats.index.equals(index):
+        feats = feats.reindex(index=index)
+    return fcols, feats.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _days(as_of: pd.Series | pd.Timestamp | None, index: pd.Index) -> np.ndarray:
+    """Each row's snapshot day as ``datetime64`` (NaT: none), rows as in ``index``."""
+    if isinstance(as_of, pd.Series):
+        if as_of.dtype != np.dtype("datetime64[ns]"):
+            as_of = pd.to_datetime(as_of)
+        days = as_of.to_numpy()
+        if as_of.index.equals(index):
+            return days
+        if not as_of.index.is_unique:
+            return as_of.reindex(index).to_numpy()  # raises, as reindexing repeated labels does
+        # What ``reindex`` gives (NaT for a row without a day), from positions: the Series
+        # method cost ~0.1 ms, a fixed cost that a few flagged rows feel.
+        pos = as_of.index.get_indexer(index)
+        out = np.full(len(index), np.datetime64("NaT"), dtype=days.dtype)
+        found = pos >= 0
+        out[found] = days[pos[found]]
+        return out
+    return np.repeat(
+        np.datetime64(pd.Timestamp(as_of)) if as_of is not None else np.datetime64("NaT"),
+        len(index),
+    )

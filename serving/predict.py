@@ -21,6 +21,7 @@ are computed only for the rows a reader will look at: creators whose risk band i
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -37,6 +38,7 @@ from features.dataset import ContractError, CreatorData, load
 from features.evidence import evidence_count_arrays, evidence_rows
 from features.schema import FIT_COLUMNS, SCORE_COLUMNS, SCORE_EXTRA_COLUMNS, tier_of
 from models import Bundle, brand_topics, pair_features
+from models._boosting import feature_matrix
 from models.confidence import (
     account_rate_counts,
     audience_band,
@@ -282,13 +284,18 @@ class Scorer:
             else np.zeros(len(X), bool)
         )
         if pick.any():
-            rows = X.iloc[np.flatnonzero(pick)]
-            days = resolve_as_of(data, as_of).reindex(rows.index)
-            found = model.reasons(rows, days, top_k=top_k)
+            # Every row flagged (often the one creator of a request): the frame itself.
+            rows = X if pick.all() else X.iloc[np.flatnonzero(pick)]
+            # The reasons take each row's day from the days by creator id.
+            found = model.reasons(rows, resolve_as_of(data, as_of), top_k=top_k)
             texts[pick] = [json.dumps(r, ensure_ascii=False) for r in found]
 
         ids = pd.Index(data.creator_ids, dtype=object)
-        pos = X.index.get_indexer(ids) if X.index.is_unique else _first_positions(X.index, ids)
+        if X.index.equals(ids) and X.index.is_unique:
+            # The usual case (every creator scorable): the frame's rows are the output's rows.
+            pos = np.arange(len(ids))
+        else:
+            pos = X.index.get_indexer(ids) if X.index.is_unique else _first_positions(X.index, ids)
         ok = pos >= 0
         take = np.where(ok, pos, 0)
 
@@ -297,6 +304,7 @@ class Scorer:
             return np.where(ok, out, fill)
 
         followers = _followers(data.creators, X.index)
+        share, er, er_expected = _features(X, (_FAKE_SHARE, _ER, _ER_EXPECTED))
         # Only error rows need a message: a loop over them, not over every creator.
         errors = np.full(len(ids), "", dtype=object)
         for i in np.flatnonzero(~ok):
@@ -308,9 +316,9 @@ class Scorer:
             "error": errors,
             "fraud_risk": col(risk, np.nan).astype("float64"),
             "risk_band": col(band.astype(object), None),
-            "audience_fake_share": col(_feature(X, _FAKE_SHARE), np.nan).astype("float64"),
-            "engagement_rate": col(_feature(X, _ER), np.nan).astype("float64"),
-            "expected_engagement_rate": col(_feature(X, _ER_EXPECTED), np.nan).astype("float64"),
+            "audience_fake_share": col(share, np.nan).astype("float64"),
+            "engagement_rate": col(er, np.nan).astype("float64"),
+            "expected_engagement_rate": col(er_expected, np.nan).astype("float64"),
             "tier": col(np.asarray(tier_of(followers), object), None),
             "reasons": col(texts, "[]"),
             "model_version": np.full(len(ids), self.model_version, dtype=object),
@@ -329,9 +337,7 @@ class Scorer:
             names += SCORE_EXTRA_COLUMNS
         # One frame in the contract's column order, built once: inserting columns one by one
         # and reordering cost more than the scoring itself for a one-creator request.
-        return pd.DataFrame(
-            {name: columns[name] for name in names}, index=pd.RangeIndex(len(ids)), copy=False
-        )
+        return _frame([columns[name] for name in names], tuple(names), len(ids))
 
     # ---------------------------------------------------------------- confidence
     def confidence(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -352,8 +358,9 @@ class Scorer:
     def _confidence_columns(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
         """:meth:`confidence` as arrays aligned with ``X`` (no frame: the scorer picks them)."""
         counts = evidence_count_arrays(X)
-        share = _feature(X, _FAKE_SHARE)
-        se = _feature(X, "aud_fake_share_se")
+        share, se, mass = _features(
+            X, (_FAKE_SHARE, "aud_fake_share_se", "aud_mass_follower_share")
+        )
         low = high = np.full(len(X), np.nan)
         model = self.bundle.account_model
         if model is not None and len(X):
@@ -364,7 +371,6 @@ class Scorer:
             known = np.isfinite(share)
             low = np.where(known, iv_low, np.nan)
             high = np.where(known, iv_high, np.nan)
-        mass = _feature(X, "aud_mass_follower_share")
         return {
             "evidence": _json_counts(counts, len(X)),
             "fraud_confidence": fraud_confidence(counts),
@@ -590,13 +596,49 @@ def _bad_brand_positions(bad_brands: pd.DataFrame, n_good: int) -> np.ndarray:
     return np.full(len(bad_brands), n_good, dtype="float64")
 
 
+try:  # pandas' step from column arrays to a frame's blocks, without the constructor's checks
+    from pandas.core.internals.construction import arrays_to_mgr as _arrays_to_mgr
+except ImportError:  # pragma: no cover (a pandas release without it: the constructor below)
+    _arrays_to_mgr = None
+
+
+@functools.lru_cache(maxsize=8)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    """The columns Index of an output frame: one per column list, each frame gets a view."""
+    return pd.Index(list(names))
+
+
+def _frame(arrays: list[np.ndarray], names: tuple[str, ...], n: int) -> pd.DataFrame:
+    """The output frame of ``n`` rows holding ``arrays`` (1-D, in their final dtypes) as given.
+
+    What ``pd.DataFrame(dict(zip(names, arrays)), copy=False)`` gives: the arrays are float64
+    or object arrays of str and None, which the constructor's per-column inference (~5 us a
+    column, most of a one-creator call's frame) cannot change, so it is skipped.
+    """
+    if _arrays_to_mgr is None:  # pragma: no cover
+        return pd.DataFrame(
+            dict(zip(names, arrays, strict=True)), index=pd.RangeIndex(n), copy=False
+        )
+    mgr = _arrays_to_mgr(
+        arrays,
+        _column_index(names).view(),
+        pd.RangeIndex(n),
+        verify_integrity=False,
+        typ="block",
+        consolidate=False,
+    )
+    return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
+
+
 def _followers(creators: pd.DataFrame, index: pd.Index) -> np.ndarray:
     """``followers`` of each creator of ``index`` (the feature frame's rows), as float64."""
     values = creators["followers"].to_numpy("float64")
-    own = pd.Index(creators["creator_id"].to_numpy(dtype=object))
-    if own.equals(index):  # the usual case: the frame has the creators' rows in their order
+    own = creators["creator_id"].to_numpy(dtype=object)
+    # The usual case: the frame has the creators' rows in their order (compared as arrays: an
+    # Index of the ids, to compare Index with Index, cost as much as the rest of this).
+    if len(own) == len(index) and np.array_equal(own, index.to_numpy(dtype=object)):
         return values
-    return pd.Series(values, index=own).reindex(index).to_numpy("float64")
+    return pd.Series(values, index=pd.Index(own)).reindex(index).to_numpy("float64")
 
 
 def _first_positions(index: pd.Index, ids: pd.Index) -> np.ndarray:
@@ -659,9 +701,9 @@ def _audience_reasons(X: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.
     faster at 5,000 rows (13 ms against 22 ms column-wise).
     """
     n = len(X)
-    share = _feature(X, _FAKE_SHARE).tolist()
-    sampled = _feature(X, "aud_n_sampled").tolist()
-    mass = _feature(X, "aud_mass_follower_share").tolist()
+    share, sampled, mass = (
+        v.tolist() for v in _features(X, (_FAKE_SHARE, "aud_n_sampled", "aud_mass_follower_share"))
+    )
     low_l = np.asarray(low, dtype="float64").tolist()
     high_l = np.asarray(high, dtype="float64").tolist()
     level = f"{INTERVAL_LEVEL:.0%}"
@@ -669,7 +711,7 @@ def _audience_reasons(X: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> np.
     strongest: list[tuple[list[float], list[str]]] = []
     traits = [c for c in _AUDIENCE_TRAITS if c in X.columns]
     if traits:
-        values = X[traits].to_numpy(dtype="float64")
+        values = feature_matrix(X, traits)
         order = np.argsort(-np.nan_to_num(values, nan=-1.0), axis=1, kind="stable")
         words = np.asarray([_AUDIENCE_TRAITS[t] for t in traits], dtype=object)
         for rank in range(min(2, len(traits))):
@@ -703,3 +745,23 @@ def _feature(X: pd.DataFrame, name: str) -> np.ndarray:
     if name not in X.columns:
         return np.full(len(X), np.nan)
     return X[name].to_numpy("float64")
+
+
+def _features(X: pd.DataFrame, names: tuple[str, ...]) -> list[np.ndarray]:
+    """:func:`_feature` of each of ``names``, read from one matrix of the columns present.
+
+    A column taken from the frame by name costs ~10 us; the matrix of the present columns
+    (``feature_matrix``: positions kept per column set) costs about that for all of them.
+    """
+    if not X.columns.is_unique:
+        return [_feature(X, name) for name in names]
+    present = [name for name in names if name in X.columns]
+    matrix = feature_matrix(X, present) if present else None
+    out, k = [], 0
+    for name in names:
+        if name in present:
+            out.append(matrix[:, k])
+            k += 1
+        else:
+            out.append(np.full(len(X), np.nan))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -189,3 +190,40 @@ def test_combine_joins_frames_on_the_same_index_and_aligns_the_others():
     aligned = features._combine([first, shuffled])
     assert np.isnan(aligned.loc["b", "w"])
     assert aligned.loc["a", "w"] == 10.0 and aligned.loc["c", "w"] == 30.0
+
+
+def test_combine_gives_each_frame_its_own_column_labels():
+    # The column labels are kept once per column set: renaming one frame's must not rename
+    # the next frame's.
+    ids = pd.Index(["a", "b"], name="creator_id")
+    parts = [pd.DataFrame({"x": [1.0, 2.0]}, index=ids), pd.DataFrame({"y": [3.0, 4.0]}, index=ids)]
+    first = features._combine(parts)
+    first.columns.name = "feature"
+    second = features._combine(parts)
+    assert second.columns.name is None and second.columns.tolist() == ["x", "y"]
+    assert second.to_numpy().tolist() == [[1.0, 3.0], [2.0, 4.0]]
+
+
+def test_resolve_as_of_copies_the_days_and_falls_back_to_the_latest_rows():
+    creators = pd.DataFrame(
+        {
+            "creator_id": ["a", "b"],
+            "snapshot_at": pd.to_datetime(["2026-01-05", "2026-02-01"]),
+        }
+    )
+    data = SimpleNamespace(creators=creators, follower_history=None, posts=None)
+    days = features.resolve_as_of(data)
+    assert days.name == "as_of" and days.index.name == "creator_id"
+    assert days.index.tolist() == ["a", "b"] and days.dtype == "datetime64[ns]"
+    assert days.tolist() == list(pd.to_datetime(["2026-01-05", "2026-02-01"]))
+    days.iloc[0] = pd.Timestamp("2000-01-01")  # the creators table keeps its own days
+    assert creators["snapshot_at"].iloc[0] == pd.Timestamp("2026-01-05")
+    # A creator without snapshot_at takes the latest day of its history.
+    creators.loc[1, "snapshot_at"] = pd.NaT
+    history = pd.DataFrame(
+        {"creator_id": ["b", "b"], "date": pd.to_datetime(["2026-01-20", "2026-01-25"])}
+    )
+    data = SimpleNamespace(creators=creators, follower_history=history, posts=None)
+    assert features.resolve_as_of(data).tolist() == list(
+        pd.to_datetime(["2026-01-05", "2026-01-25"])
+    )

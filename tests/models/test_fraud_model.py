@@ -135,3 +135,27 @@ def test_small_and_large_inputs_score_the_same_on_any_thread_count(fraud_model, 
         fraud_model.contributions(big.iloc[:_SERIAL_PREDICT_ROWS]).to_numpy()[:5],
         fraud_model.contributions(head).to_numpy(),
     )
+
+
+def test_feature_matrix_selects_by_name_from_any_frame():
+    from models._boosting import feature_matrix
+
+    rng = np.random.default_rng(3)
+    wide = pd.DataFrame(rng.normal(size=(4, 5)), columns=list("abcde"))
+    wide.iloc[1, 2] = np.nan
+    want = ["d", "a", "c"]
+    expected = wide.loc[:, want].to_numpy()
+    np.testing.assert_array_equal(feature_matrix(wide, want), expected)
+    # The same labels again (positions kept from the first call), other values: this frame's.
+    other = wide * 2
+    np.testing.assert_array_equal(feature_matrix(other, want), 2 * expected)
+    # The same names in another frame order, and a frame of several dtypes with a text column.
+    np.testing.assert_array_equal(feature_matrix(wide[list("edcba")], want), expected)
+    mixed = wide.assign(a=np.arange(4), e=list("wxyz"))
+    np.testing.assert_array_equal(feature_matrix(mixed, want)[:, 1], np.arange(4.0))
+    with pytest.raises(TypeError, match="not numeric: e"):
+        feature_matrix(mixed, ["a", "e"])
+    with pytest.raises(KeyError, match="1 feature column"):
+        feature_matrix(wide, ["a", "zz"])
+    # Exactly the model's columns in order: the frame's own memory, no copy.
+    assert np.shares_memory(feature_matrix(wide, list("abcde")), wide.to_numpy())

@@ -141,3 +141,21 @@ def test_every_fit_pair_feature_has_its_own_wording():
     assert set(PAIR_FEATURES) <= set(TEMPLATES), set(PAIR_FEATURES) - set(TEMPLATES)
     phrase = describe("fit_near_topic_share", 0.45, {}, AS_OF, {})
     assert phrase == "45% of the creator's content is in or near the brief's topics"
+
+
+def test_days_are_matched_by_label_with_extra_and_missing_creators():
+    contrib = pd.DataFrame({"growth_max_jump_days_ago": [0.5, 0.5, 0.5]}, index=["a", "b", "c"])
+    feats = pd.DataFrame({"growth_max_jump_days_ago": [10.0, 10.0, 10.0]}, index=contrib.index)
+    # Days of other creators too, in another order; "b" has none.
+    days = pd.Series(pd.to_datetime(["2026-03-11", "2026-01-11", "2026-05-01"]), index=list("cax"))
+    out = reasons_for(contrib, feats, days, catalog={})
+    assert out == [
+        ["largest follower jump on 2026-01-01 (+0.50)"],
+        ["largest follower jump 10 days ago (+0.50)"],
+        ["largest follower jump on 2026-03-01 (+0.50)"],
+    ]
+    # Days as text are read as dates; repeated creators in the days cannot be matched.
+    as_text = days.dt.strftime("%Y-%m-%d")
+    assert reasons_for(contrib, feats, as_text, catalog={}) == out
+    with pytest.raises(ValueError, match="duplicate"):
+        reasons_for(contrib, feats, pd.concat([days, days]), catalog={})
