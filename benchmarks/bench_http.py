@@ -2,12 +2,12 @@
 
 ``python bench_http.py [n] [threads] [model] [workers] [rate]`` starts the service on a free
 loopback port with the benchmark bundle (see ``bench_score.py``; or the bundle folder
-``model``; with ``workers`` > 1, ``creatorscore serve --workers``: that many server
-processes), then sends ``n`` POST /v1/score requests (default 2,000), each one simulated
-creator with its history, posts, comments and audience sample, from ``threads`` client threads
-(default 4); prints requests/s, latency percentiles and the CPU seconds the service used per
-request. The service's settings come from the environment as usual
-(``CREATORSCORE_BATCH_WAIT_MS``, ...). Prints, never asserts.
+``model``) and ``workers`` scoring processes behind its one server process (``creatorscore
+serve --workers``, default 1), then sends ``n`` POST /v1/score requests (default 2,000), each
+one simulated creator with its history, posts, comments and audience sample, from ``threads``
+client threads (default 4); prints requests/s, latency percentiles and the CPU seconds the
+service (with its scoring processes) used per request. The service's settings come from the
+environment as usual (``CREATORSCORE_BATCH_WAIT_MS``, ...). Prints, never asserts.
 
 Without ``rate`` the threads send as fast as answers come back: the most the service takes, and
 the latency at that saturation. With ``rate`` (requests/s) request ``i`` is due ``i / rate``
@@ -138,7 +138,7 @@ def main(
         proc.wait()
     print(
         f"requests              {n:,} single-creator POST /v1/score, {threads} client threads, "
-        f"{workers} server process{'es' if workers > 1 else ''}"
+        f"{workers} scoring process{'es' if workers > 1 else ''}"
     )
     offered = f" at an offered {rate:,} requests/s" if rate else ""
     print(f"throughput            {n / seconds:,.0f} requests/s{offered}")

@@ -21,14 +21,16 @@ Errors: 401 without the API key when ``CREATORSCORE_API_KEY`` is set (header ``X
 returns 200 with ``status="error"`` rows for the bad creators, like the batch command).
 
 Concurrent ``POST /v1/score`` requests are micro-batched: the requests that arrive while the
-scorer is busy, or within ``batch_wait_ms`` of the first, are loaded and scored together and
-each gets its own rows back. Every check of the loader is per row or per creator and every
-feature of a creator comes from that creator's rows only, so the answers are the ones each
-request would get alone; requests of one shape are loaded in one call when that call finds no
+scorer is busy, or within ``batch_wait_ms`` of the first one's arrival, are loaded and scored
+together and each gets its own rows back. Every check of the loader is per row or per creator
+and every feature of a creator comes from that creator's rows only, so the answers are the ones
+each request would get alone; requests of one shape are loaded in one call when that call finds no
 problem at all, and otherwise each on its own (so error messages and row numbers are its own).
 The fixed cost of a loading and a scoring call (milliseconds to tens of milliseconds) is then
-paid once per batch instead of once per request. All of it runs in one worker thread per
-process, off the event loop; 503 when more than ``queue_max`` requests wait.
+paid once per batch instead of once per request. All of it runs off the event loop: in one
+worker thread, or with ``score_processes`` (``creatorscore serve --workers N``) in that many
+scoring processes fed from the one queue (:mod:`serving.workers`); 503 when more than
+``queue_max`` requests wait.
 
 The model (and the optional dataset folder) is fixed when the app is created; no model or file
 path is ever read from a request.
@@ -49,8 +51,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from threadpoolctl import threadpool_limits
 
@@ -58,6 +60,7 @@ from features._series import creator_codes
 from features.dataset import ContractError, CreatorData, columns_frame, load
 from features.schema import TABLES
 from serving.predict import Scorer, load_brands
+from serving.workers import ScoringProcess
 
 __all__ = [
     "Settings",
@@ -80,19 +83,23 @@ class Settings:
     max_body_bytes: int = 20 * 1024 * 1024
     data_dir: Path | None = None  # dataset folder for GET /v1/explain/{creator_id}
     # Micro-batching of POST /v1/score: stop gathering a batch at this many creators, or this
-    # long after its first request; refuse (503) beyond this many waiting requests.
+    # long after its first request arrived; refuse (503) beyond this many waiting requests.
     batch_max_creators: int = 64
-    # 4 ms: one-creator requests from 4 clients, 1,000 of them, on 2 cores: 105 requests/s,
-    # p99 74 ms and 8.7 ms of CPU each, against 79/s, 85 ms and 12.1 ms at 2 ms; a request
-    # alone waits those milliseconds longer.
-    batch_wait_ms: float = 4.0
+    # 2 ms from the first request's arrival: one-creator requests at an offered 200/s on 2
+    # cores with 2 scoring processes (3,000 of them): p99 32-36 ms and 8.0 ms of CPU each;
+    # 4 ms: p99 37 ms and 7.8 ms; waiting 2 ms after the batch's pickup instead of its first
+    # arrival: 34-43 ms; 8 ms: 48 ms and 6.3 ms. At 250/s, 2 ms: 43 ms; 4 ms: 51 ms.
+    batch_wait_ms: float = 2.0
     queue_max: int = 256
+    # Scoring processes behind the server (serving.workers); 0: score in a thread of its own.
+    score_processes: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
         """``CREATORSCORE_API_KEY``, ``CREATORSCORE_MAX_CREATORS``, ``..._MAX_BODY_BYTES``,
         ``CREATORSCORE_DATA_DIR``, ``CREATORSCORE_BATCH_MAX_CREATORS``,
-        ``CREATORSCORE_BATCH_WAIT_MS``, ``CREATORSCORE_QUEUE_MAX``."""
+        ``CREATORSCORE_BATCH_WAIT_MS``, ``CREATORSCORE_QUEUE_MAX``,
+        ``CREATORSCORE_SCORE_PROCESSES``."""
         env = os.environ
         data_dir = env.get("CREATORSCORE_DATA_DIR") or None
         return cls(
@@ -105,6 +112,7 @@ class Settings:
             ),
             batch_wait_ms=float(env.get("CREATORSCORE_BATCH_WAIT_MS", cls.batch_wait_ms)),
             queue_max=int(env.get("CREATORSCORE_QUEUE_MAX", cls.queue_max)),
+            score_processes=int(env.get("CREATORSCORE_SCORE_PROCESSES", cls.score_processes)),
         )
 
 
@@ -230,7 +238,9 @@ class _Job:
     body: ScoreRequest
     partial: bool
     extra: bool
-    done: asyncio.Future
+    done: asyncio.Future | None
+    raw: bytes = b""  # the body as sent (for a scoring process)
+    since: float = 0.0  # when it was queued (event loop time)
     data: CreatorData | None = field(default=None, init=False)
 
 
@@ -313,15 +323,26 @@ def _one_thread() -> None:
 
 
 class _Batcher:
-    """Scores concurrent POST /v1/score requests together, in one worker thread.
+    """Scores concurrent POST /v1/score requests together, off the event loop.
 
     A gatherer task on the event loop takes the first waiting request, then every request that
-    is already waiting or arrives within ``wait`` seconds, up to ``max_creators``; the batch is
-    loaded and scored in the worker thread while the next one gathers. One thread keeps
-    the CPU-bound work from contending for the GIL with itself and with the event loop.
+    is already waiting or arrives within ``wait`` seconds, up to ``max_creators``, and hands the
+    batch to its runner while the next batch gathers. Without ``processes`` there is one
+    runner, a worker thread of this process: one thread keeps the CPU-bound work from
+    contending for the GIL with itself and with the event loop. With ``processes`` (``serve
+    --workers``) each of that many scoring processes (:mod:`serving.workers`) has a gatherer;
+    they gather one at a time from the one queue, so a batch takes what is waiting when a
+    process is free.
     """
 
-    def __init__(self, scorer: Scorer, max_creators: int, wait: float, queue_max: int) -> None:
+    def __init__(
+        self,
+        scorer: Scorer,
+        max_creators: int,
+        wait: float,
+        queue_max: int,
+        processes: int = 0,
+    ) -> None:
         self.scorer = scorer
         self.max_creators = max(1, max_creators)
         self.wait = max(0.0, wait)
@@ -329,146 +350,181 @@ class _Batcher:
         self._executor = ThreadPoolExecutor(
             1, thread_name_prefix="creatorscore-score", initializer=_one_thread
         )
+        if processes and scorer.folder is None:
+            raise ValueError("scoring processes load the bundle from its folder: this has none")
+        self._processes = [
+            ScoringProcess(scorer.folder, scorer.model_version) for _ in range(processes)
+        ]
         self._queue: asyncio.Queue[_Job] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None  # held: the loop keeps only a weak reference
+        self._tasks: list[asyncio.Task] = []  # held: the loop keeps only weak references
 
-    async def score(self, body: ScoreRequest, partial: bool, extra: bool) -> JSONResponse:
-        """The response to one request, scored with whatever else is waiting."""
+    async def start(self) -> None:
+        """Start the scoring processes (if any) and wait until each has loaded the model."""
+        if self._processes:
+            await asyncio.gather(*(p.start() for p in self._processes))
+
+    async def score(
+        self, body: ScoreRequest, partial: bool, extra: bool, raw: bytes = b""
+    ) -> Response:
+        """The response to one request, scored with whatever else is waiting.
+
+        ``raw``: the body as sent, which is what a scoring process is given.
+        """
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # first request, or a new event loop (in-process tests)
             self._loop, self._queue = loop, asyncio.Queue()
-            self._task = loop.create_task(self._gather(self._queue))
+            turn = asyncio.Lock()  # one gatherer at a time
+            runners = [self._run_here] if not self._processes else [p.run for p in self._processes]
+            self._tasks = [loop.create_task(self._gather(self._queue, r, turn)) for r in runners]
         if self._queue.qsize() >= self.queue_max:
             raise HTTPException(
                 503, "too many requests waiting to be scored", headers={"Retry-After": "1"}
             )
-        job = _Job(body, partial, extra, loop.create_future())
+        job = _Job(body, partial, extra, loop.create_future(), raw, loop.time())
         self._queue.put_nowait(job)
         return await job.done
 
-    async def _gather(self, queue: asyncio.Queue[_Job]) -> None:
+    async def _run_here(self, jobs: list[_Job]) -> list[Response | Exception]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _score_jobs, self.scorer, jobs)
+
+    async def _gather(self, queue: asyncio.Queue[_Job], run, turn: asyncio.Lock) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            jobs = [await queue.get()]
-            n = len(jobs[0].body.creators)
-            deadline = loop.time() + self.wait
-            while n < self.max_creators:
-                if queue.empty():
-                    left = deadline - loop.time()
-                    if left <= 0:
-                        break
-                    try:
-                        job = await asyncio.wait_for(queue.get(), left)
-                    except TimeoutError:
-                        break
-                else:
-                    job = queue.get_nowait()
-                jobs.append(job)
-                n += len(job.body.creators)
+            async with turn:
+                jobs = [await queue.get()]
+                n = len(jobs[0].body.creators)
+                deadline = jobs[0].since + self.wait
+                while n < self.max_creators:
+                    if queue.empty():
+                        left = deadline - loop.time()
+                        if left <= 0:
+                            break
+                        try:
+                            job = await asyncio.wait_for(queue.get(), left)
+                        except TimeoutError:
+                            break
+                    else:
+                        job = queue.get_nowait()
+                    jobs.append(job)
+                    n += len(job.body.creators)
             jobs = [job for job in jobs if not job.done.done()]  # skip clients gone already
+            if not jobs:
+                continue
             try:
-                outcomes = await loop.run_in_executor(self._executor, self._run, jobs)
-            except Exception as exc:  # the worker is gone (shutting down): fail, do not hang
+                outcomes = await run(jobs)
+            except Exception as exc:  # the runner is gone (shutting down): fail, do not hang
                 outcomes = [exc] * len(jobs)
             for job, outcome in zip(jobs, outcomes, strict=True):
                 if job.done.done():  # the client went away
                     continue
                 if isinstance(outcome, Exception):
                     job.done.set_exception(outcome)
+                elif isinstance(outcome, bytes):  # a scoring process's answer, as JSON
+                    job.done.set_result(Response(outcome, media_type="application/json"))
                 else:
                     job.done.set_result(outcome)
 
-    def _run(self, jobs: list[_Job]) -> list[JSONResponse | Exception]:
-        """Load and score the batch: together where the answers cannot change, else apart."""
-        outcomes: dict[int, JSONResponse | Exception] = {}
-        raw: dict[int, dict[str, _Table]] = {}
-        for i, job in enumerate(jobs):
-            try:
-                raw[i] = _tables(job.body)
-            except Exception as exc:
-                outcomes[i] = exc
-        same_shape: dict[tuple, list[int]] = {}
-        for i, tables in raw.items():
-            key = _raw_signature(tables, jobs[i].extra)
-            same_shape.setdefault(("alone", i) if key is None else key, []).append(i)
-        apart: list[int] = []
-        for members in same_shape.values():
-            data = _load_together([raw[i] for i in members]) if len(members) > 1 else None
-            if data is None:
-                apart += members
-                continue
-            sizes = [raw[i]["creators"].n for i in members]
-            try:
-                outcomes.update(self._score(jobs, members, data, sizes))
-            except Exception:
-                apart += members
-        outcomes.update(self._run_apart(jobs, sorted(apart), raw))
-        return [outcomes[i] for i in range(len(jobs))]
-
-    def _run_apart(
-        self, jobs: list[_Job], which: list[int], raw: dict[int, dict[str, _Table]]
-    ) -> dict[int, Any]:
-        """Load each request on its own (its own errors), then score compatible ones together.
-
-        ``raw``: each request's tables (:func:`_tables`), read once for both ways of loading.
-        """
-        outcomes: dict[int, JSONResponse | Exception] = {}
-        groups: dict[tuple, list[list[tuple[int, set[str]]]]] = {}
-        for i in which:
-            job = jobs[i]
-            try:
-                job.data = _loaded(job.body, job.partial, raw[i])
-            except Exception as exc:  # a 422 for this request; the others go on
-                outcomes[i] = exc
-                continue
-            if len(which) == 1:  # nothing to group it with (a signature costs ~0.2 ms)
-                groups[()] = [[(i, set())]]
-                break
-            # Equal creator ids in two requests would be one creator twice in the batch.
-            ids = set(job.data.creator_ids)
-            batches = groups.setdefault(_signature(job.data, job.extra), [])
-            for batch in batches:
-                if not any(ids & seen for _, seen in batch):
-                    batch.append((i, ids))
-                    break
-            else:
-                batches.append([(i, ids)])
-        for batches in groups.values():
-            for batch in batches:
-                members = [i for i, _ in batch]
-                parts = [jobs[i].data for i in members]
-                sizes = [len(p.creator_ids) for p in parts]
-                try:
-                    data = parts[0] if len(parts) == 1 else CreatorData.concat(parts)
-                    outcomes.update(self._score(jobs, members, data, sizes))
-                except Exception:
-                    # One request's data broke the scorer: score alone, so only it fails.
-                    for i, part in zip(members, parts, strict=True):
-                        try:
-                            outcomes.update(self._score(jobs, [i], part, [len(part.creator_ids)]))
-                        except Exception as exc:
-                            outcomes[i] = exc
-        return outcomes
-
-    def _score(
-        self, jobs: list[_Job], members: list[int], data: CreatorData, sizes: list[int]
-    ) -> dict[int, JSONResponse]:
-        """Score ``data`` once; request ``members[k]`` gets the next ``sizes[k]`` rows."""
-        frame = self.scorer.score(data, extra=jobs[members[0]].extra)
-        rows = _records(frame)  # once for the batch: the conversion's cost is mostly per call
-        out, start = {}, 0
-        version = self.scorer.model_version
-        for i, size in zip(members, sizes, strict=True):
-            out[i] = JSONResponse({"model_version": version, "rows": rows[start : start + size]})
-            start += size
-        return out
-
-    def close(self) -> None:
-        """Stop gathering and stop the worker thread (after the batch in progress)."""
-        if self._task is not None:
-            self._task.cancel()
+    async def close(self) -> None:
+        """Stop gathering, the worker thread and the scoring processes (after their batch)."""
+        for task in self._tasks:
+            task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        await asyncio.gather(*(p.close() for p in self._processes))
+
+
+def _score_jobs(scorer: Scorer, jobs: list[_Job]) -> list[JSONResponse | Exception]:
+    """Load and score a batch of requests: together where the answers cannot change, else apart.
+
+    Each job gets its response or the exception it fails with (a 422 for its own contract
+    errors), in order.
+    """
+    outcomes: dict[int, JSONResponse | Exception] = {}
+    raw: dict[int, dict[str, _Table]] = {}
+    for i, job in enumerate(jobs):
+        try:
+            raw[i] = _tables(job.body)
+        except Exception as exc:
+            outcomes[i] = exc
+    same_shape: dict[tuple, list[int]] = {}
+    for i, tables in raw.items():
+        key = _raw_signature(tables, jobs[i].extra)
+        same_shape.setdefault(("alone", i) if key is None else key, []).append(i)
+    apart: list[int] = []
+    for members in same_shape.values():
+        data = _load_together([raw[i] for i in members]) if len(members) > 1 else None
+        if data is None:
+            apart += members
+            continue
+        sizes = [raw[i]["creators"].n for i in members]
+        try:
+            outcomes.update(_score_members(scorer, jobs, members, data, sizes))
+        except Exception:
+            apart += members
+    outcomes.update(_score_apart(scorer, jobs, sorted(apart), raw))
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def _score_apart(
+    scorer: Scorer, jobs: list[_Job], which: list[int], raw: dict[int, dict[str, _Table]]
+) -> dict[int, Any]:
+    """Load each request on its own (its own errors), then score compatible ones together.
+
+    ``raw``: each request's tables (:func:`_tables`), read once for both ways of loading.
+    """
+    outcomes: dict[int, JSONResponse | Exception] = {}
+    groups: dict[tuple, list[list[tuple[int, set[str]]]]] = {}
+    for i in which:
+        job = jobs[i]
+        try:
+            job.data = _loaded(job.body, job.partial, raw[i])
+        except Exception as exc:  # a 422 for this request; the others go on
+            outcomes[i] = exc
+            continue
+        if len(which) == 1:  # nothing to group it with (a signature costs ~0.2 ms)
+            groups[()] = [[(i, set())]]
+            break
+        # Equal creator ids in two requests would be one creator twice in the batch.
+        ids = set(job.data.creator_ids)
+        batches = groups.setdefault(_signature(job.data, job.extra), [])
+        for batch in batches:
+            if not any(ids & seen for _, seen in batch):
+                batch.append((i, ids))
+                break
+        else:
+            batches.append([(i, ids)])
+    for batches in groups.values():
+        for batch in batches:
+            members = [i for i, _ in batch]
+            parts = [jobs[i].data for i in members]
+            sizes = [len(p.creator_ids) for p in parts]
+            try:
+                data = parts[0] if len(parts) == 1 else CreatorData.concat(parts)
+                outcomes.update(_score_members(scorer, jobs, members, data, sizes))
+            except Exception:
+                # One request's data broke the scorer: score alone, so only it fails.
+                for i, part in zip(members, parts, strict=True):
+                    try:
+                        one = [len(part.creator_ids)]
+                        outcomes.update(_score_members(scorer, jobs, [i], part, one))
+                    except Exception as exc:
+                        outcomes[i] = exc
+    return outcomes
+
+
+def _score_members(
+    scorer: Scorer, jobs: list[_Job], members: list[int], data: CreatorData, sizes: list[int]
+) -> dict[int, JSONResponse]:
+    """Score ``data`` once; request ``members[k]`` gets the next ``sizes[k]`` rows."""
+    frame = scorer.score(data, extra=jobs[members[0]].extra)
+    rows = _records(frame)  # once for the batch: the conversion's cost is mostly per call
+    out, start = {}, 0
+    version = scorer.model_version
+    for i, size in zip(members, sizes, strict=True):
+        out[i] = JSONResponse({"model_version": version, "rows": rows[start : start + size]})
+        start += size
+    return out
 
 
 _TABLES = ("creators", "follower_history", "posts", "comments", "audience_sample")
@@ -600,7 +656,11 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
     """The FastAPI app serving ``scorer`` with ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
     batcher = _Batcher(
-        scorer, settings.batch_max_creators, settings.batch_wait_ms / 1000, settings.queue_max
+        scorer,
+        settings.batch_max_creators,
+        settings.batch_wait_ms / 1000,
+        settings.queue_max,
+        settings.score_processes,
     )
 
     @asynccontextmanager
@@ -608,8 +668,11 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         # The bundle and the libraries live as long as the process: frozen, the garbage
         # collector stops walking them on every full pass (milliseconds per request otherwise).
         gc.freeze()
-        yield
-        batcher.close()
+        try:
+            await batcher.start()
+            yield
+        finally:
+            await batcher.close()
 
     app = FastAPI(
         title="creatorscore",
@@ -687,11 +750,12 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
 
     @app.post("/v1/score", tags=["scoring"], dependencies=[Depends(check_key)])
     async def score(
-        body: ScoreRequest, partial: bool = partial_q, extra: bool = extra_q
-    ) -> JSONResponse:
+        request: Request, body: ScoreRequest, partial: bool = partial_q, extra: bool = extra_q
+    ) -> Response:
         """Fraud risk, band, engagement, tier and reasons for each creator, in input order."""
         too_many(body)
-        return await batcher.score(body, partial, extra)
+        raw = await request.body() if settings.score_processes else b""  # read already
+        return await batcher.score(body, partial, extra, raw)
 
     @app.post("/v1/fit", tags=["scoring"], dependencies=[Depends(check_key)])
     def fit(body: FitRequest, partial: bool = partial_q) -> JSONResponse:
@@ -753,21 +817,21 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         return explained(data, creator_id, top)
 
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.state.batcher = batcher
     return app
 
 
 def app_from_env() -> FastAPI:
     """The app for the model ``CREATORSCORE_MODEL`` (default the registry champion).
 
-    An app factory for running several server processes, each loading the bundle once:
-    ``uvicorn --factory serving.api:app_from_env --workers 2`` (uvicorn needs an import path,
-    not an app object, to start workers).
+    An app factory for running the service under a server of one's own choosing, e.g.
+    ``uvicorn --factory serving.api:app_from_env`` (settings from the environment as
+    :meth:`Settings.from_env`; ``CREATORSCORE_MODEL_VERSION`` names the version it reports).
+    ``creatorscore serve`` does the same in one process, with ``--workers`` scoring processes.
     """
     from serving.predict import DEFAULT_MODEL_URI
 
     scorer = Scorer.load(os.environ.get("CREATORSCORE_MODEL") or DEFAULT_MODEL_URI)
-    # ``creatorscore serve --workers N`` passes the verified bundle folder and the version it
-    # resolved, so that every worker reports the registry version, not the folder's hash.
     scorer.model_version = os.environ.get("CREATORSCORE_MODEL_VERSION") or scorer.model_version
     return create_app(scorer, Settings.from_env())
 

@@ -7,7 +7,6 @@ typing are imported at module level so ``--help`` stays instant; the work happen
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -264,7 +263,8 @@ def serve_command(
         typer.Option(
             "--workers",
             min=1,
-            help="Server processes, each with its own copy of the model (about one per core).",
+            help="Scoring processes, each with its own copy of the model (about one per core); "
+            "one server process gathers every connection's requests for them.",
         ),
     ] = 1,
 ) -> None:
@@ -274,30 +274,17 @@ def serve_command(
     CREATORSCORE_MAX_CREATORS (per request, default 1000), CREATORSCORE_MAX_BODY_BYTES
     (default 20 MB), CREATORSCORE_BATCH_MAX_CREATORS (creators of concurrent requests scored in
     one call, default 64), CREATORSCORE_BATCH_WAIT_MS (how long a request waits for others to
-    join its call, default 4), CREATORSCORE_QUEUE_MAX (requests waiting before 503, default 256).
+    join its call, default 2), CREATORSCORE_QUEUE_MAX (requests waiting before 503, default 256).
     """
+    from dataclasses import replace
+
     import uvicorn
 
     from serving.api import Settings, create_app
 
     scorer = _load(model)
-    if workers == 1:
-        uvicorn.run(
-            create_app(scorer, Settings.from_env()), host=host, port=port, log_level="warning"
-        )
-        return
-    # Worker processes import the app by name; the model is resolved and verified here, once, so
-    # every worker serves the same version even if the alias moves while they start.
-    os.environ["CREATORSCORE_MODEL"] = str(scorer.folder)
-    os.environ["CREATORSCORE_MODEL_VERSION"] = scorer.model_version
-    uvicorn.run(
-        "serving.api:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    settings = replace(Settings.from_env(), score_processes=workers)
+    uvicorn.run(create_app(scorer, settings), host=host, port=port, log_level="warning")
 
 
 def report_command(

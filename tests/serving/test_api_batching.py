@@ -158,7 +158,7 @@ def test_the_scoring_thread_runs_lightgbm_and_blas_on_itself_alone(scorer):
     try:
         pools = batcher._executor.submit(threadpool_info).result()
     finally:
-        batcher.close()
+        asyncio.run(batcher.close())
     # LightGBM's OpenMP runtime is loaded once a model is; each pool has one thread there.
     assert any(p["user_api"] == "openmp" for p in pools)
     assert all(p["num_threads"] == 1 for p in pools)
