@@ -29,7 +29,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import Segments, block_frame, creator_codes, feature_frame
+from features._series import (
+    Segments,
+    block_frame,
+    creator_codes,
+    feature_frame,
+    stored,
+    stored_values,
+)
 from features.catalog import Feature
 
 __all__ = [
@@ -178,29 +185,6 @@ class AccountModel(Protocol):
         ...
 
 
-def _stored(df: pd.DataFrame, col: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """The array ``df`` stores for column ``col`` (read only, not copied).
-
-    Taking a Series out of a fresh frame and unwrapping it costs about 10 us a column, a good
-    share of a one-creator call reading a dozen columns; pandas' accessor of a block's column
-    hands the stored array over without a Series. The Series route remains for a frame without
-    the accessor or with ``col`` on several columns.
-    """
-    at = df.columns.get_loc(col)
-    get = getattr(df, "_get_column_array", None)
-    if get is None or not isinstance(at, int):
-        return df[col].array
-    return get(at)
-
-
-def _values(df: pd.DataFrame, col: str, dtype: object = None) -> np.ndarray:
-    """``df[col].to_numpy(dtype)``, from the stored array (no copy of a NumPy column)."""
-    raw = _stored(df, col)
-    if isinstance(raw.dtype, pd.api.extensions.ExtensionDtype):
-        return raw.to_numpy(dtype=dtype)
-    return np.asarray(raw, dtype=dtype)
-
-
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     """A column as float64 with NaN for unknown, or all-NaN when the column is absent.
 
@@ -208,7 +192,7 @@ def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     """
     if col not in df.columns:
         return np.full(len(df), np.nan)
-    raw = _stored(df, col)
+    raw = stored(df, col)
     if raw.dtype == np.float64:  # the loaded counts: NaN is already the missing value
         return np.asarray(raw)
     if isinstance(raw.dtype, pd.BooleanDtype):  # the loaded flags (what Series.to_numpy does)
@@ -234,7 +218,7 @@ def _lengths_and_digits(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndar
     """Per row: characters and decimal digits of a str column (float64, NaN where unknown)."""
     if col not in df.columns:
         return np.full(len(df), np.nan), np.full(len(df), np.nan)
-    stats = _text_stats(_values(df, col, object))
+    stats = _text_stats(stored_values(df, col, object))
     if stats is None:
         return _str_len(df, col, None), _str_len(df, col, r"\D+")
     return stats[0], stats[1]
@@ -244,7 +228,7 @@ def _full_name_stats(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per row: decimal digits and "present" of ``full_name`` (float64, NaN where unknown)."""
     if "full_name" not in df.columns:
         return np.full(len(df), np.nan), np.full(len(df), np.nan)
-    stats = _text_stats(_values(df, "full_name", object), present_from=0)
+    stats = _text_stats(stored_values(df, "full_name", object), present_from=0)
     if stats is None:
         return _str_len(df, "full_name", r"\D+"), _present(df["full_name"])
     return stats[1], stats[2]
@@ -265,7 +249,8 @@ def _name_stats(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """
     n = len(df)
     if n < _JOINT_TEXT_ROWS and "username" in df.columns and "full_name" in df.columns:
-        both = np.concatenate([_values(df, "username", object), _values(df, "full_name", object)])
+        names = [stored_values(df, "username", object), stored_values(df, "full_name", object)]
+        both = np.concatenate(names)
         stats = _text_stats(both, present_from=n)
         if stats is not None:
             length, digits, present = stats
@@ -795,11 +780,11 @@ def _ratio(d: np.ndarray, share: np.ndarray, codes: np.ndarray, out: np.ndarray)
 
 def _sample_rows(audience: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
     """Audience rows of known creators, one per (creator, follower), and their creator codes."""
-    codes = creator_codes(ids, _values(audience, "creator_id"))
+    codes = creator_codes(ids, stored_values(audience, "creator_id"))
     keep = codes >= 0
     if "follower_id" in audience.columns:
         # The same follower listed twice would be counted twice in every share.
-        keep &= ~_repeated_pairs(codes, _values(audience, "follower_id"))
+        keep &= ~_repeated_pairs(codes, stored_values(audience, "follower_id"))
     # Most samples have no row to drop: no copy of the table then.
     rows = audience if keep.all() else audience[keep]
     return rows, codes[keep]
@@ -940,7 +925,7 @@ def fake_share_table(
     with its pieces (``n``, ``n_flagged``, ``observed_rate``, ``tpr``, ``fpr``, ``share_raw``,
     and its clipped value as ``count_share``); NaN for creators without sampled accounts.
     """
-    ids = pd.Index(_stored(creators, "creator_id"), name="creator_id")
+    ids = pd.Index(stored(creators, "creator_id"), name="creator_id")
     if audience is None or "creator_id" not in audience.columns or not len(audience):
         scored = _scored(None, np.zeros(0, np.int64), len(ids), account_model)
     else:
@@ -1049,7 +1034,7 @@ def audience_features(
     Shares are over the sampled accounts whose trait is known; a creator without sampled
     accounts, or a trait unknown for all of them, gives NaN, never 0.
     """
-    ids = pd.Index(_stored(creators, "creator_id"), name="creator_id")
+    ids = pd.Index(stored(creators, "creator_id"), name="creator_id")
     if audience is None or "creator_id" not in audience.columns or not len(ids):
         return feature_frame({}, _COLUMNS, ids)
     rows, codes = _sample_rows(audience, ids)

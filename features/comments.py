@@ -22,7 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._series import creator_codes, feature_frame, run_lengths, run_starts
+from features._series import (
+    creator_codes,
+    feature_frame,
+    run_lengths,
+    run_starts,
+    stored,
+    stored_values,
+)
 from features.catalog import Feature
 
 __all__ = ["FEATURES", "GENERIC_PHRASES", "SPAM_PATTERNS", "classify_texts", "comment_features"]
@@ -432,33 +439,11 @@ _SHARES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _stored(frame: pd.DataFrame, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """The array ``frame`` stores for column ``name`` (read only, not copied).
-
-    Taking a Series out of a frame and unwrapping it costs tens of microseconds per column,
-    which for one creator's comments is a good share of the call; pandas' accessor of a block's
-    column hands the stored array over without a Series. The Series route remains for a frame
-    without the accessor or with ``name`` on several columns.
-    """
-    at = frame.columns.get_loc(name)
-    get = getattr(frame, "_get_column_array", None)
-    if get is None or not isinstance(at, int):
-        return frame[name].array
-    return get(at)
-
-
-def _values(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """``frame[name].to_numpy()``, from the stored array."""
-    raw = _stored(frame, name)
-    # What Series.to_numpy does: NumPy dtypes (datetimes included) as they are stored.
-    return np.asarray(raw) if isinstance(raw.dtype, np.dtype) else raw.to_numpy()
-
-
 def _times(df: pd.DataFrame, col: str) -> np.ndarray:
     """A timestamp column as datetime64[ns] (NaT unknown), all NaT when absent."""
     if col not in df.columns:
         return np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
-    values = _values(df, col)
+    values = stored_values(df, col)
     if values.dtype.kind == "M":  # the loaded representation: no parsing
         return values.astype("datetime64[ns]", copy=False)
     return pd.to_datetime(df[col]).to_numpy(dtype="datetime64[ns]")
@@ -669,13 +654,13 @@ def comment_features(
     DataFrame indexed by ``creator_id`` with the float64 columns of :data:`FEATURES`; NaN for a
     creator without sampled comments, or when the table or a needed column is missing.
     """
-    ids = pd.Index(_stored(creators, "creator_id"), name="creator_id")
+    ids = pd.Index(stored(creators, "creator_id"), name="creator_id")
     size = len(ids)
     out: dict[str, np.ndarray] = {}
     if comments is None or not {"creator_id", "post_id"} <= set(comments.columns) or not size:
         return feature_frame(out, _COLUMNS, ids)
 
-    codes = creator_codes(ids, _values(comments, "creator_id"))
+    codes = creator_codes(ids, stored_values(comments, "creator_id"))
     cut = _as_of_cut(as_of, ids)
     keep = codes >= 0
     created = _times(comments, "created_at")
@@ -685,13 +670,13 @@ def comment_features(
     # Columns are coded over all rows and the codes, not the cells, follow ``keep``: a code says
     # which rows hold equal values whichever rows are kept, and picking str cells would write
     # to each (its reference count), a memory write per cell.
-    comment_pid = _values(comments, "post_id")
+    comment_pid = stored_values(comments, "post_id")
     if posts is not None and {"creator_id", "post_id", "posted_at"} <= set(posts.columns):
         # (creator, post) pairs as int64 keys: creator code times the number of distinct post
         # ids plus the post id's code, one factorisation of both tables' post ids. Posts of
         # creators outside ``ids`` can match no kept comment, so they are left out.
-        p_codes = creator_codes(ids, _values(posts, "creator_id"))
-        post_pid = _values(posts, "post_id")
+        p_codes = creator_codes(ids, stored_values(posts, "creator_id"))
+        post_pid = stored_values(posts, "post_id")
         pid, pid_uniques, post_codes = _factorize_with(post_pid, comment_pid)
         width = np.int64(len(pid_uniques) + 1)  # NaN post ids share the extra slot
         p_key = np.where(p_codes >= 0, p_codes * width + np.where(pid < 0, width - 1, pid), -1)
@@ -730,7 +715,7 @@ def comment_features(
     out["cmt_per_post"] = np.where(has, n / n_posts, np.nan)
 
     if "text" in comments.columns:
-        text_codes, uniques = _factorize_texts(_values(comments, "text"))  # None -> -1
+        text_codes, uniques = _factorize_texts(stored_values(comments, "text"))  # None -> -1
         text_codes = kept(text_codes)
         cls, norm = _classify(np.asarray(uniques, dtype=object))
         missing = text_codes < 0
@@ -761,7 +746,7 @@ def comment_features(
         out["cmt_len_median"] = _median_by(owner, length, n_length)
 
     if "commenter_id" in comments.columns:
-        cw = kept(_factorize(_values(comments, "commenter_id"))[0])  # None/NaN -> -1
+        cw = kept(_factorize(stored_values(comments, "commenter_id"))[0])  # None/NaN -> -1
         who = np.flatnonzero(cw >= 0)
         cc, cw, cp = codes[who], cw[who], post_codes[who]
         per_c, k, posts_of = _commenter_pairs(cc, cw, cp)
