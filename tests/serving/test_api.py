@@ -111,30 +111,3 @@ def test_contract_violations_are_422_with_row_messages(service, world_tables, re
     assert r.status_code == 422 and "followers" in r.json()["detail"]
     r = httpx.post(f"{service}/v1/score", json={"creators": [], "model": "/etc"}, headers=headers)
     assert r.status_code == 422
-
-
-def test_several_worker_processes_serve_the_same_model(
-    bundle_dir, tmp_path, world_tables, scorer, request_body, free_port, wait_until_up
-):
-    proc, base = _start(
-        bundle_dir,
-        tmp_path / "stderr.txt",
-        {},
-        "--workers",
-        "2",
-        free_port=free_port,
-        wait_until_up=wait_until_up,
-    )
-    try:
-        ids = world_tables["creators"]["creator_id"].iloc[:2].tolist()
-        want = scorer.score(world_tables).set_index("creator_id").loc[ids, "fraud_risk"]
-        for _ in range(4):  # requests spread over the workers; each answers the same
-            r = httpx.post(f"{base}/v1/score", json=request_body(world_tables, ids), timeout=30)
-            assert r.status_code == 200, r.text
-            got = [row["fraud_risk"] for row in r.json()["rows"]]
-            assert got == pytest.approx(want.tolist())
-            info = httpx.get(f"{base}/v1/model", timeout=10).json()
-            assert info["model_version"] == scorer.model_version
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)

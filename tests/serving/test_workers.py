@@ -207,8 +207,11 @@ def test_serve_workers_runs_that_many_scoring_processes_and_stops_them(
 
         for cid, r in zip(ids, asyncio.run(go()), strict=True):
             assert r.status_code == 200, r.text
+            assert r.json()["model_version"] == scorer.model_version
             (row,) = r.json()["rows"]
             assert row["creator_id"] == cid and row["fraud_risk"] == pytest.approx(want[cid])
+        info = httpx.get(f"{base}/v1/model", timeout=10).json()
+        assert info["model_version"] == scorer.model_version
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
