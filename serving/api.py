@@ -54,6 +54,7 @@ import pandas as pd
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from threadpoolctl import threadpool_limits
 
 from features._series import creator_codes
@@ -385,6 +386,20 @@ class _Batcher:
         self._queue.put_nowait(job)
         return await job.done
 
+    async def call(self, kind: str, body: ScoreRequest, partial: bool, raw: bytes) -> Response:
+        """The answer to a request that is not batched (``kind``: "fit" or "explain").
+
+        In the scoring process with the least work waiting, or without scoring processes in a
+        thread of the server's pool (as a plain endpoint function would run).
+        """
+        if not self._processes:
+            return await run_in_threadpool(_CALLS[kind][1], self.scorer, body, partial)
+        process = min(self._processes, key=lambda p: p.waiting)
+        outcome = await process.call(kind, raw, partial)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return Response(outcome, media_type="application/json")
+
     async def _run_here(self, jobs: list[_Job]) -> list[Response | Exception]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, _score_jobs, self.scorer, jobs)
@@ -652,6 +667,45 @@ def _loaded(
     return data
 
 
+def _fit_answer(scorer: Scorer, body: FitRequest, partial: bool) -> JSONResponse:
+    """POST /v1/fit's answer (the number of creators checked already)."""
+    data = _loaded(body, partial)
+    brands = pd.DataFrame.from_records(body.brands)
+    try:
+        _, bad = load_brands(brands)
+    except ContractError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if not partial and len(bad):
+        raise HTTPException(
+            422,
+            {
+                "message": f"{len(bad)} brand row(s) break the data contract",
+                "errors": _records(bad),
+            },
+        )
+    frame = scorer.fit(data, brands, top=body.top)
+    return JSONResponse({"model_version": scorer.model_version, "rows": _records(frame)})
+
+
+def _explain_answer(scorer: Scorer, body: ExplainRequest, partial: bool) -> JSONResponse:
+    """POST /v1/explain's answer (the number of creators checked already)."""
+    return _explained(scorer, _loaded(body, partial), body.creator_id, body.top)
+
+
+def _explained(scorer: Scorer, data: CreatorData, creator_id: str, top: int) -> JSONResponse:
+    from serving.report import explanation
+
+    if creator_id not in data.creator_ids:
+        raise HTTPException(404, f"creator {creator_id!r} is not in the data")
+    scores, evidence = scorer.explain(data, [creator_id], top=top)
+    body = {"model_version": scorer.model_version, **explanation(scores, evidence)}
+    return JSONResponse(_clean_json(body))
+
+
+# The requests answered one at a time (not batched): their body model and their answer.
+_CALLS = {"fit": (FitRequest, _fit_answer), "explain": (ExplainRequest, _explain_answer)}
+
+
 def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
     """The FastAPI app serving ``scorer`` with ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
@@ -705,10 +759,6 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
                 f"{settings.max_creators:,} (use the batch command for more)",
             )
 
-    def loaded(body: ScoreRequest, partial: bool) -> CreatorData:
-        too_many(body)
-        return _loaded(body, partial)
-
     partial_q = Query(False, description="Score the good creators, return error rows for the bad.")
     extra_q = Query(
         False,
@@ -758,41 +808,23 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         return await batcher.score(body, partial, extra, raw)
 
     @app.post("/v1/fit", tags=["scoring"], dependencies=[Depends(check_key)])
-    def fit(body: FitRequest, partial: bool = partial_q) -> JSONResponse:
+    async def fit(request: Request, body: FitRequest, partial: bool = partial_q) -> Response:
         """Fit score and rank of each (brand, creator) pair, or the best ``top`` per brand."""
-        data = loaded(body, partial)
-        brands = pd.DataFrame.from_records(body.brands)
-        try:
-            _, bad = load_brands(brands)
-        except ContractError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        if not partial and len(bad):
-            raise HTTPException(
-                422,
-                {
-                    "message": f"{len(bad)} brand row(s) break the data contract",
-                    "errors": _records(bad),
-                },
-            )
-        frame = scorer.fit(data, brands, top=body.top)
-        return JSONResponse({"model_version": scorer.model_version, "rows": _records(frame)})
-
-    def explained(data, creator_id: str, top: int) -> JSONResponse:
-        from serving.report import explanation
-
-        if creator_id not in data.creator_ids:
-            raise HTTPException(404, f"creator {creator_id!r} is not in the data")
-        scores, evidence = scorer.explain(data, [creator_id], top=top)
-        body = {"model_version": scorer.model_version, **explanation(scores, evidence)}
-        return JSONResponse(_clean_json(body))
+        too_many(body)
+        raw = await request.body() if settings.score_processes else b""
+        return await batcher.call("fit", body, partial, raw)
 
     @app.post("/v1/explain", tags=["scoring"], dependencies=[Depends(check_key)])
-    def explain(body: ExplainRequest, partial: bool = partial_q) -> JSONResponse:
+    async def explain(
+        request: Request, body: ExplainRequest, partial: bool = partial_q
+    ) -> Response:
         """The evidence behind one creator's scores: its score row with every optional column
         (confidence, fake-share interval, low-quality audience, evidence counts) and the
         evidence rows (follower jumps and drops, suspicious posts, fake-looking followers,
         repeated commenters)."""
-        return explained(loaded(body, partial), body.creator_id, body.top)
+        too_many(body)
+        raw = await request.body() if settings.score_processes else b""
+        return await batcher.call("explain", body, partial, raw)
 
     @app.get("/v1/explain/{creator_id}", tags=["scoring"], dependencies=[Depends(check_key)])
     def explain_stored(creator_id: str, top: int = Query(10, ge=1, le=100)) -> JSONResponse:
@@ -814,7 +846,7 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
             data = load(tables)
         except ContractError as exc:
             raise HTTPException(422, str(exc)) from exc
-        return explained(data, creator_id, top)
+        return _explained(scorer, data, creator_id, top)
 
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.state.batcher = batcher

@@ -2,21 +2,23 @@
 
 ``creatorscore serve --workers N`` runs one server process, which speaks HTTP and gathers
 POST /v1/score requests into batches, and N scoring processes, each with its own copy of the
-model, which load and score the batches. Every connection's requests join the one queue and go
-to whichever scoring process is free, so a few busy keep-alive connections cannot pile up on
-one process while another idles (as they do when server processes accept connections each for
-itself), and the event loop never waits for the GIL behind a scoring call.
+model, which load and score the batches (and answer POST /v1/fit and /v1/explain, one request
+at a time, in the process with the least work waiting). Every connection's requests join the
+one queue and go to whichever scoring process is free, so a few busy keep-alive connections
+cannot pile up on one process while another idles (as they do when server processes accept
+connections each for itself), and the event loop never waits for the GIL behind a scoring
+call.
 
 The two sides speak over the scoring process's stdin and stdout, in frames of JSON and bytes:
 request bodies go as the bytes the client sent, answers as the bytes of the JSON response;
 nothing is pickled. A frame is two big-endian uint32 lengths, a JSON header and a payload:
 
 - to the scoring process: ``{"jobs": [{"partial", "extra", "n"}, ...]}`` and the bodies, one
-  after the other (``n`` bytes each);
+  after the other (``n`` bytes each); with ``"kind": "fit"`` or ``"explain"``, one such body;
 - back: ``{"ready": model_version}`` once the model is loaded, then for each batch
   ``{"out": [...]}`` with one entry per job: ``{"status": 200, "n"}`` (its answer is the next
   ``n`` payload bytes), ``{"status", "detail", "headers"}`` for an HTTP error, or ``{"error"}``
-  for a failure of the scorer.
+  for a failure of the scorer. One frame is answered before the next is sent.
 
 The scoring process is started with the bundle folder the server verified and loaded, never a
 path from a request. Output the libraries print goes to stderr: stdout is the channel.
@@ -69,6 +71,8 @@ class ScoringProcess:
     def __init__(self, folder: Path, version: str) -> None:
         self.folder, self.version = Path(folder), version
         self._proc: asyncio.subprocess.Process | None = None
+        self._turn = asyncio.Lock()  # one frame and its answer at a time
+        self.waiting = 0  # exchanges in progress or waiting for their turn
 
     @property
     def alive(self) -> bool:
@@ -113,19 +117,36 @@ class ScoringProcess:
         When the process has ended mid-batch every job of the batch gets a 503, and the next
         batch starts a new one (waiting while it loads the model).
         """
-        if not self.alive:
-            await self.start()
         header = {"jobs": [{"partial": j.partial, "extra": j.extra, "n": len(j.raw)} for j in jobs]}
+        return await self._exchange(header, [j.raw for j in jobs])
+
+    async def call(self, kind: str, raw: bytes, partial: bool) -> bytes | Exception:
+        """The answer to one request that is not batched (``kind``: "fit" or "explain")."""
+        header = {"kind": kind, "jobs": [{"partial": partial, "extra": False, "n": len(raw)}]}
+        (out,) = await self._exchange(header, [raw])
+        return out
+
+    async def _exchange(self, header: dict, payloads: list[bytes]) -> list[bytes | Exception]:
+        """One frame out and its answer back, one exchange at a time."""
+        self.waiting += 1
         try:
-            self._proc.stdin.write(_frame(header, [j.raw for j in jobs]))
-            await self._proc.stdin.drain()
-            answer, payload = await self._receive()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            await self.close()
-            gone = HTTPException(
-                503, "the scoring process stopped; please retry", headers={"Retry-After": "1"}
-            )
-            return [gone] * len(jobs)
+            async with self._turn:
+                if not self.alive:
+                    await self.start()
+                try:
+                    self._proc.stdin.write(_frame(header, payloads))
+                    await self._proc.stdin.drain()
+                    answer, payload = await self._receive()
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    await self.close()
+                    gone = HTTPException(
+                        503,
+                        "the scoring process stopped; please retry",
+                        headers={"Retry-After": "1"},
+                    )
+                    return [gone] * len(payloads)
+        finally:
+            self.waiting -= 1
         out: list[bytes | Exception] = []
         start = 0
         for entry in answer["out"]:
@@ -168,7 +189,7 @@ def main(argv: list[str]) -> None:
     """The scoring process: load the bundle, then score the batches that come on stdin."""
     from threadpoolctl import threadpool_limits
 
-    from serving.api import ScoreRequest, _Job, _score_jobs
+    from serving.api import _CALLS
     from serving.predict import Scorer
 
     channel_in = os.fdopen(os.dup(0), "rb")
@@ -183,21 +204,38 @@ def main(argv: list[str]) -> None:
     channel_out.flush()
     while (frame := _read_frame(channel_in)) is not None:
         header, payload = frame
-        jobs, results, start = [], {}, 0
-        for k, spec in enumerate(header["jobs"]):
-            raw = payload[start : start + spec["n"]]
-            start += spec["n"]
+        kind = header.get("kind", "score")
+        if kind == "score":
+            results = _score_batch(scorer, header["jobs"], payload)
+        else:  # one request, answered on its own
+            model, answer = _CALLS[kind]
+            partial = header["jobs"][0]["partial"]
             try:
-                body = ScoreRequest.model_validate_json(raw)
-            except Exception as exc:  # the server validated it: not expected
-                results[k] = exc
-                continue
-            jobs.append((k, _Job(body, spec["partial"], spec["extra"], None)))
-        for (k, _), result in zip(jobs, _score_jobs(scorer, [j for _, j in jobs]), strict=True):
-            results[k] = result
-        outcomes = [_outcome(results[k]) for k in range(len(header["jobs"]))]
+                results = [answer(scorer, model.model_validate_json(payload), partial)]
+            except Exception as exc:
+                results = [exc]
+        outcomes = [_outcome(r) for r in results]
         channel_out.write(_frame({"out": [e for e, _ in outcomes]}, [b for _, b in outcomes]))
         channel_out.flush()
+
+
+def _score_batch(scorer, specs: list[dict], payload: bytes) -> list:
+    """A batch of POST /v1/score bodies scored as the server's own thread would score them."""
+    from serving.api import ScoreRequest, _Job, _score_jobs
+
+    jobs, results, start = [], {}, 0
+    for k, spec in enumerate(specs):
+        raw = payload[start : start + spec["n"]]
+        start += spec["n"]
+        try:
+            body = ScoreRequest.model_validate_json(raw)
+        except Exception as exc:  # the server validated it: not expected
+            results[k] = exc
+            continue
+        jobs.append((k, _Job(body, spec["partial"], spec["extra"], None)))
+    for (k, _), result in zip(jobs, _score_jobs(scorer, [j for _, j in jobs]), strict=True):
+        results[k] = result
+    return [results[k] for k in range(len(specs))]
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -111,3 +112,31 @@ def test_contract_violations_are_422_with_row_messages(service, world_tables, re
     assert r.status_code == 422 and "followers" in r.json()["detail"]
     r = httpx.post(f"{service}/v1/score", json={"creators": [], "model": "/etc"}, headers=headers)
     assert r.status_code == 422
+
+
+def test_fit_ranks_every_brand_creator_pair_as_the_scorer_does(
+    service, world_tables, scorer, request_body
+):
+    """POST /v1/fit through the service's scoring process: the scorer's own fit rows."""
+    ids = world_tables["creators"]["creator_id"].iloc[:4].tolist()
+    brands = world_tables["brands"].iloc[:2]
+    body = request_body(world_tables, ids)
+    body["brands"] = json.loads(brands.to_json(orient="records"))
+    r = httpx.post(f"{service}/v1/fit", json=body, headers={"X-API-Key": KEY}, timeout=60)
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    tables = {k: v[v["creator_id"].isin(ids)] for k, v in world_tables.items() if k != "brands"}
+    want = scorer.fit(tables, brands)
+    assert [(row["brand_id"], row["creator_id"]) for row in rows] == list(
+        zip(want["brand_id"], want["creator_id"], strict=True)
+    )
+    assert [row["fit_score"] for row in rows] == pytest.approx(want["fit_score"].tolist())
+    r = httpx.post(f"{service}/v1/fit", json=body | {"top": 1}, headers={"X-API-Key": KEY})
+    assert [row["brand_id"] for row in r.json()["rows"]] == brands["brand_id"].tolist()
+
+    body["brands"][1]["min_followers"] = "many"
+    r = httpx.post(f"{service}/v1/fit", json=body, headers={"X-API-Key": KEY}, timeout=60)
+    assert r.status_code == 422
+    (error,) = r.json()["detail"]["errors"]
+    assert error["row"] == 2 and "column min_followers" in error["error"]
+    assert httpx.post(f"{service}/v1/fit", json=body, timeout=10).status_code == 401

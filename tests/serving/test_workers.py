@@ -12,7 +12,17 @@ import httpx
 import pytest
 from fastapi import HTTPException
 
-from serving.api import ScoreRequest, Settings, _Job, _score_jobs, create_app
+from serving.api import (
+    ExplainRequest,
+    FitRequest,
+    ScoreRequest,
+    Settings,
+    _explain_answer,
+    _fit_answer,
+    _Job,
+    _score_jobs,
+    create_app,
+)
 from serving.workers import ScoringFailed, ScoringProcess
 
 
@@ -226,3 +236,40 @@ def test_scoring_processes_need_the_bundle_folder(scorer):
     with pytest.raises(ValueError, match="from its folder"):
         create_app(in_memory, Settings(score_processes=1))
     create_app(in_memory, Settings())  # scored in a thread: no folder needed
+
+
+def test_fit_and_explain_in_a_scoring_process_answer_as_in_the_server(
+    scorer, bundle_dir, world_tables, request_body
+):
+    ids = world_tables["creators"]["creator_id"].tolist()[:3]
+    fit = request_body(world_tables, ids)
+    fit["brands"] = json.loads(world_tables["brands"].iloc[:2].to_json(orient="records"))
+    calls = [
+        ("fit", FitRequest, _fit_answer, fit),
+        ("fit", FitRequest, _fit_answer, fit | {"top": 1}),
+        ("explain", ExplainRequest, _explain_answer, fit | {"creator_id": ids[1], "top": 3}),
+        ("explain", ExplainRequest, _explain_answer, fit | {"creator_id": "nobody"}),  # 404
+    ]
+    for _, _, _, body in calls[2:]:
+        del body["brands"]
+
+    def here(model, answer, body):
+        try:
+            return answer(scorer, model.model_validate(body), False)
+        except HTTPException as exc:
+            return exc
+
+    want = answers([here(model, answer, body) for _, model, answer, body in calls])
+    assert [w[0] for w in want] == [200, 200, 200, 404]
+
+    async def go():
+        process = ScoringProcess(bundle_dir, scorer.model_version)
+        try:
+            return [
+                await process.call(kind, json.dumps(body).encode(), False)
+                for kind, _, _, body in calls
+            ]
+        finally:
+            await process.close()
+
+    assert answers(asyncio.run(go())) == want
