@@ -127,6 +127,25 @@ def request_body_fixture():
     return request_body
 
 
+def fit_case(tables: dict[str, pd.DataFrame], n_creators: int = 3, n_brands: int = 2):
+    """A POST /v1/fit body for the first creators and brands of ``tables``.
+
+    Returns ``(body, own, brands)``: the body, the creators' own tables (what the scorer would
+    be given for them) and the brands frame.
+    """
+    ids = tables["creators"]["creator_id"].iloc[:n_creators].tolist()
+    brands = tables["brands"].iloc[:n_brands]
+    body = request_body(tables, ids) | {"brands": json.loads(brands.to_json(orient="records"))}
+    own = {k: v[v["creator_id"].isin(ids)] for k, v in tables.items() if k != "brands"}
+    return body, own, brands
+
+
+@pytest.fixture(name="fit_case")
+def fit_case_fixture():
+    """:func:`fit_case`, for the HTTP tests."""
+    return fit_case
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

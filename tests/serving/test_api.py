@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -115,18 +114,14 @@ def test_contract_violations_are_422_with_row_messages(service, world_tables, re
 
 
 def test_fit_ranks_every_brand_creator_pair_as_the_scorer_does(
-    service, world_tables, scorer, request_body
+    service, world_tables, scorer, fit_case
 ):
     """POST /v1/fit through the service's scoring process: the scorer's own fit rows."""
-    ids = world_tables["creators"]["creator_id"].iloc[:4].tolist()
-    brands = world_tables["brands"].iloc[:2]
-    body = request_body(world_tables, ids)
-    body["brands"] = json.loads(brands.to_json(orient="records"))
+    body, own, brands = fit_case(world_tables, n_creators=4)
     r = httpx.post(f"{service}/v1/fit", json=body, headers={"X-API-Key": KEY}, timeout=60)
     assert r.status_code == 200, r.text
     rows = r.json()["rows"]
-    tables = {k: v[v["creator_id"].isin(ids)] for k, v in world_tables.items() if k != "brands"}
-    want = scorer.fit(tables, brands)
+    want = scorer.fit(own, brands)
     assert [(row["brand_id"], row["creator_id"]) for row in rows] == list(
         zip(want["brand_id"], want["creator_id"], strict=True)
     )

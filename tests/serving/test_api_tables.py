@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 
 import httpx
@@ -268,15 +267,11 @@ def test_records_match_pandas_conversion(scorer, world_tables):
 
 
 def test_fit_in_the_servers_own_thread_pool_ranks_as_the_scorer_does(
-    app, scorer, world_tables, request_body
+    app, scorer, world_tables, fit_case
 ):
-    ids = world_tables["creators"]["creator_id"].iloc[:3].tolist()
-    brands = world_tables["brands"].iloc[:2]
-    body = request_body(world_tables, ids)
-    body["brands"] = json.loads(brands.to_json(orient="records"))
+    body, own, brands = fit_case(world_tables)
     r = post_json(app, "/v1/fit", body | {"top": 2})
     assert r.status_code == 200, r.text
-    tables = {k: v[v["creator_id"].isin(ids)] for k, v in world_tables.items() if k != "brands"}
-    want = scorer.fit(tables, brands, top=2)
+    want = scorer.fit(own, brands, top=2)
     got = [(row["brand_id"], row["creator_id"], row["fit_score"]) for row in r.json()["rows"]]
     assert got == list(zip(want["brand_id"], want["creator_id"], want["fit_score"], strict=True))

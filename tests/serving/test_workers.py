@@ -239,11 +239,10 @@ def test_scoring_processes_need_the_bundle_folder(scorer):
 
 
 def test_fit_and_explain_in_a_scoring_process_answer_as_in_the_server(
-    scorer, bundle_dir, world_tables, request_body
+    scorer, bundle_dir, world_tables, fit_case
 ):
-    ids = world_tables["creators"]["creator_id"].tolist()[:3]
-    fit = request_body(world_tables, ids)
-    fit["brands"] = json.loads(world_tables["brands"].iloc[:2].to_json(orient="records"))
+    fit, _, _ = fit_case(world_tables)
+    ids = [c["creator_id"] for c in fit["creators"]]
     calls = [
         ("fit", FitRequest, _fit_answer, fit),
         ("fit", FitRequest, _fit_answer, fit | {"top": 1}),
