@@ -43,6 +43,17 @@ def creator_index(creators: pd.DataFrame) -> pd.Index:
     return pd.Index(creators["creator_id"].to_numpy(dtype=object), name="creator_id")
 
 
+def frame_dtypes(frame: pd.DataFrame) -> list:
+    """``frame.dtypes`` as a list, one per column, without building a Series.
+
+    The Series (~15 us) was a tenth of scoring one creator; the frame's blocks know the dtypes.
+    """
+    get = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
+    if get is None:  # pragma: no cover (a pandas release without it)
+        return frame.dtypes.tolist()
+    return get().tolist()
+
+
 def stored(frame: pd.DataFrame, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """The array ``frame`` stores for column ``name`` (read only, not copied).
 

@@ -38,6 +38,7 @@ import pandera.pandas as pa
 import pyarrow as pyarrow_lib
 import pyarrow.compute as pc
 
+from features._series import frame_dtypes
 from features.schema import (
     INPUT_TABLES,
     KEYS,
@@ -1110,10 +1111,7 @@ def _missing(cells: np.ndarray) -> np.ndarray:
 
 def _frame_dtypes(frame: pd.DataFrame) -> dict[str, object]:
     """Column name -> dtype of ``frame`` (``frame.dtypes`` without building a Series)."""
-    get = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
-    if get is None:  # pragma: no cover (a pandas release without it)
-        return frame.dtypes.to_dict()
-    return dict(zip(frame.columns, get(), strict=True))
+    return dict(zip(frame.columns, frame_dtypes(frame), strict=True))
 
 
 def _ruled_columns(

@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
+from features._series import frame_dtypes
+
 __all__ = [
     "BASE_PARAMS",
     "make_params",
     "feature_matrix",
-    "frame_dtypes",
     "predict_threads",
     "cross_fit",
     "train_final",
@@ -119,17 +120,6 @@ def feature_matrix(X: pd.DataFrame, feature_names: Sequence[str]) -> np.ndarray:
     return cols.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def frame_dtypes(frame: pd.DataFrame) -> list:
-    """``frame.dtypes`` as a list, one per column, without building a Series.
-
-    The Series (~15 us) was a tenth of scoring one creator; the frame's blocks know the dtypes.
-    """
-    get = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
-    if get is None:  # pragma: no cover (a pandas release without it)
-        return frame.dtypes.tolist()
-    return get().tolist()
-
-
 def _one_block(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` holds its columns in one 2-D array (``to_numpy`` then copies nothing)."""
     return bool(getattr(getattr(frame, "_mgr", None), "is_single_block", False))
@@ -141,17 +131,18 @@ _FLOAT64 = np.dtype("float64")
 # cost more than the prediction of a few rows. A handful of entries (one per model and frame
 # shape); cleared if it ever grows past a few dozen.
 _POSITION_CACHE: dict[tuple[tuple, tuple], np.ndarray | None] = {}
+_MISS = object()
 
 
 def _positions(columns: pd.Index, names: list[str]) -> np.ndarray | None:
     """Position of each of ``names`` in ``columns`` (-1: absent); None if ``columns`` repeat."""
-    key = (tuple(columns), tuple(names))
+    key: tuple | None = (tuple(columns), tuple(names))
     try:
-        return _POSITION_CACHE[key]
-    except KeyError:
-        pass
+        hit = _POSITION_CACHE.get(key, _MISS)
     except TypeError:  # unhashable column labels: no cache
-        key = None
+        hit, key = _MISS, None
+    if hit is not _MISS:
+        return hit
     pos = columns.get_indexer(names) if columns.is_unique else None
     if pos is not None:
         pos.flags.writeable = False  # shared by every later call

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from models._boosting import frame_dtypes
+from features._series import frame_dtypes
 
 __all__ = ["TEMPLATES", "reasons_for", "reasons_from_arrays", "describe", "default_catalog"]
 

@@ -759,6 +759,10 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
                 f"{settings.max_creators:,} (use the batch command for more)",
             )
 
+    async def sent(request: Request) -> bytes:
+        """The body as sent, for a scoring process (FastAPI has read it already); else none."""
+        return await request.body() if settings.score_processes else b""
+
     partial_q = Query(False, description="Score the good creators, return error rows for the bad.")
     extra_q = Query(
         False,
@@ -804,15 +808,13 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
     ) -> Response:
         """Fraud risk, band, engagement, tier and reasons for each creator, in input order."""
         too_many(body)
-        raw = await request.body() if settings.score_processes else b""  # read already
-        return await batcher.score(body, partial, extra, raw)
+        return await batcher.score(body, partial, extra, await sent(request))
 
     @app.post("/v1/fit", tags=["scoring"], dependencies=[Depends(check_key)])
     async def fit(request: Request, body: FitRequest, partial: bool = partial_q) -> Response:
         """Fit score and rank of each (brand, creator) pair, or the best ``top`` per brand."""
         too_many(body)
-        raw = await request.body() if settings.score_processes else b""
-        return await batcher.call("fit", body, partial, raw)
+        return await batcher.call("fit", body, partial, await sent(request))
 
     @app.post("/v1/explain", tags=["scoring"], dependencies=[Depends(check_key)])
     async def explain(
@@ -823,8 +825,7 @@ def create_app(scorer: Scorer, settings: Settings | None = None) -> FastAPI:
         evidence rows (follower jumps and drops, suspicious posts, fake-looking followers,
         repeated commenters)."""
         too_many(body)
-        raw = await request.body() if settings.score_processes else b""
-        return await batcher.call("explain", body, partial, raw)
+        return await batcher.call("explain", body, partial, await sent(request))
 
     @app.get("/v1/explain/{creator_id}", tags=["scoring"], dependencies=[Depends(check_key)])
     def explain_stored(creator_id: str, top: int = Query(10, ge=1, le=100)) -> JSONResponse:

@@ -137,9 +137,6 @@ class HeldProcess:
         await self.release.wait()
         return [o.body for o in _score_jobs(self.scorer, jobs)]
 
-    async def close(self) -> None:
-        pass
-
 
 def test_requests_of_every_connection_go_to_whichever_process_is_free(
     scorer, world_tables, request_body
